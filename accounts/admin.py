@@ -1,0 +1,68 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.urls import reverse
+from django.utils.html import format_html
+
+from .models import User
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    """Staff look users up and manage access; credits move only through the ledger."""
+
+    list_display = [
+        "username",
+        "email",
+        "credit_balance",
+        "total_volume",
+        "overall_pnl",
+        "is_staff",
+        "is_active",
+        "created_at",
+    ]
+    list_filter = ["is_staff", "is_active", "is_superuser"]
+    search_fields = ["username", "email"]
+    ordering = ["-created_at"]
+    readonly_fields = [
+        "id",
+        "credit_balance",
+        "total_volume",
+        "overall_pnl",
+        "rank_by_pnl",
+        "rank_by_volume",
+        "referral_code",
+        "referred_by",
+        "daily_streak",
+        "last_daily_reward_at",
+        "created_at",
+        "last_login",
+        "ledger_link",
+    ]
+    fieldsets = [
+        (None, {"fields": ["id", "username", "email", "password"]}),
+        (
+            "Credits",
+            {
+                "fields": [
+                    "credit_balance",
+                    "ledger_link",
+                    "total_volume",
+                    "overall_pnl",
+                    "rank_by_pnl",
+                    "rank_by_volume",
+                ]
+            },
+        ),
+        ("Rewards and referrals", {"fields": ["daily_streak", "last_daily_reward_at", "referral_code", "referred_by"]}),
+        ("Access", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
+        ("Dates", {"fields": ["created_at", "last_login"]}),
+    ]
+
+    @admin.display(description="Ledger")
+    def ledger_link(self, user: User) -> str:
+        url = reverse("admin:economy_ledgerentry_changelist") + f"?user__id__exact={user.pk}"
+        return format_html('<a href="{}">View this user\'s ledger</a>', url)
+
+    def has_add_permission(self, request) -> bool:
+        # Accounts are created by registration (or `createsuperuser`) so the signup bonus is posted.
+        return False

@@ -1,0 +1,70 @@
+import secrets
+import uuid
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+USERNAME_PATTERN = r"^[A-Za-z0-9_]{3,30}$"
+# No 0/O or 1/I/L: codes are read aloud and typed from screenshots.
+REFERRAL_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+REFERRAL_CODE_LENGTH = 8
+
+
+def new_referral_code() -> str:
+    return "".join(secrets.choice(REFERRAL_ALPHABET) for _ in range(REFERRAL_CODE_LENGTH))
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, email):
+        return self.get(email=(email or "").strip().lower())
+
+    # `createsuperuser` and friends go through the same service as registration, so the
+    # signup bonus is posted to the ledger like for everyone else.
+    def create_user(self, email, password=None, **fields):
+        from .services import user_create
+
+        return user_create(email=email, password=password, **fields)
+
+    def create_superuser(self, email, password=None, **fields):
+        return self.create_user(email, password, is_staff=True, is_superuser=True, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    username = models.CharField(max_length=30, validators=[RegexValidator(USERNAME_PATTERN)])
+    email = models.EmailField(max_length=254, unique=True)
+    credit_balance = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    total_volume = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    overall_pnl = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    rank_by_pnl = models.PositiveIntegerField(null=True, blank=True)
+    rank_by_volume = models.PositiveIntegerField(null=True, blank=True)
+    referral_code = models.CharField(max_length=16, unique=True, default=new_referral_code)
+    referred_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="referrals")
+    daily_streak = models.PositiveIntegerField(default=0)
+    last_daily_reward_at = models.DateTimeField(null=True, blank=True)
+    is_staff = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["username"]
+
+    class Meta:
+        db_table = "accounts_user"
+        constraints = [
+            models.UniqueConstraint(Lower("username"), name="user_username_ci_unique"),
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+            models.CheckConstraint(condition=models.Q(credit_balance__gte=0), name="user_balance_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.username

@@ -1,0 +1,192 @@
+import logging
+from decimal import Decimal
+from uuid import UUID
+
+from django.conf import settings
+from django.contrib.auth import authenticate, get_user_model, password_validation
+from django.contrib.auth.models import update_last_login
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.utils.encoding import force_str
+from django.utils.http import urlsafe_base64_decode
+
+from economy.errors import BalanceLimit
+from economy.models import LedgerKind
+from economy.services import ledger_post
+from thisthat.errors import ValidationFailed
+
+from .errors import EmailTaken, InvalidCredentials, InvalidReferralCode, UsernameTaken
+from .models import User, new_referral_code
+from .tokens import TokenPair, token_pair_issue, tokens_revoke_all
+
+logger = logging.getLogger(__name__)
+
+
+def _normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _ensure_username_free(username: str, *, exclude: UUID | None = None) -> None:
+    if User.objects.filter(username__iexact=username).exclude(pk=exclude).exists():
+        raise UsernameTaken(details={"username": [UsernameTaken.message]})
+
+
+def _validate_password(password: str, *, user: User, field: str) -> None:
+    try:
+        password_validation.validate_password(password, user=user)
+    except DjangoValidationError as exc:
+        raise ValidationFailed(exc.messages[0], details={field: exc.messages}) from exc
+
+
+def _collision_error(exc: IntegrityError) -> Exception:
+    """Map a lost race on a unique constraint to the error the pre-check would have raised."""
+    constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) or str(exc)
+    if "username" in constraint:
+        return UsernameTaken(details={"username": [UsernameTaken.message]})
+    if "email" in constraint:
+        return EmailTaken(details={"email": [EmailTaken.message]})
+    return exc
+
+
+def _referrer_for(code: str) -> User:
+    referrer = User.objects.filter(referral_code=code.strip().upper(), is_active=True).first()
+    if referrer is None:
+        raise InvalidReferralCode(details={"referralCode": [InvalidReferralCode.message]})
+    return referrer
+
+
+def _unique_referral_code() -> str:
+    while True:
+        code = new_referral_code()
+        if not User.objects.filter(referral_code=code).exists():
+            return code
+
+
+@transaction.atomic
+def user_create(
+    *,
+    username: str,
+    email: str,
+    password: str | None,
+    referral_code: str = "",
+    is_staff: bool = False,
+    is_superuser: bool = False,
+    validate_password: bool = True,
+) -> User:
+    """Create an account with its signup bonus (and the referral bonuses) on the ledger."""
+    email = _normalize_email(email)
+    _ensure_username_free(username)
+    if User.objects.filter(email__iexact=email).exists():
+        raise EmailTaken(details={"email": [EmailTaken.message]})
+    referrer = _referrer_for(referral_code) if referral_code else None
+
+    user = User(
+        username=username,
+        email=email,
+        referral_code=_unique_referral_code(),
+        referred_by=referrer,
+        is_staff=is_staff,
+        is_superuser=is_superuser,
+    )
+    if password is not None and validate_password:
+        _validate_password(password, user=user, field="password")
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save(force_insert=True)
+    except IntegrityError as exc:
+        raise _collision_error(exc) from exc
+
+    ledger_post(
+        user_id=user.pk, amount=settings.SIGNUP_BONUS, kind=LedgerKind.SIGNUP_BONUS, description="Welcome bonus"
+    )
+    if referrer is not None:
+        _referral_bonuses_post(referrer=referrer, referred=user)
+    user.refresh_from_db(fields=["credit_balance"])
+    return user
+
+
+def _referral_bonuses_post(*, referrer: User, referred: User) -> None:
+    bonus: Decimal = settings.REFERRAL_BONUS
+    # Lock the referrer before counting so two sign-ups can't both take the last paid slot. The
+    # new user's row is still invisible to everyone else, so this can't deadlock.
+    User.objects.select_for_update(no_key=True).filter(pk=referrer.pk).exists()
+    paid = referrer.referrals.exclude(pk=referred.pk).count()
+    recipients = [(referred, f"Joined with {referrer.username}'s code", referrer.pk)]
+    if paid < settings.REFERRAL_MAX_BONUSES:
+        recipients.append((referrer, f"{referred.username} joined with your code", referred.pk))
+    for recipient, description, reference in sorted(recipients, key=lambda item: item[0].pk):  # lock order
+        try:
+            ledger_post(
+                user_id=recipient.pk,
+                amount=bonus,
+                kind=LedgerKind.REFERRAL_BONUS,
+                reference_id=reference,
+                description=description,
+                enforce_cap=True,
+            )
+        except BalanceLimit:
+            # A referrer at the cap forgoes the bonus; the sign-up itself must not fail.
+            logger.info("referral bonus skipped at balance cap", extra={"user_id": str(recipient.pk)})
+
+
+def user_authenticate(*, email: str, password: str) -> User:
+    user = authenticate(username=_normalize_email(email), password=password)
+    if user is None:
+        raise InvalidCredentials()
+    update_last_login(None, user)
+    return user
+
+
+@transaction.atomic
+def user_update_profile(*, user: User, username: str | None = None) -> User:
+    if username is not None and username != user.username:
+        _ensure_username_free(username, exclude=user.pk)
+        user.username = username
+        try:
+            with transaction.atomic():
+                user.save(update_fields=["username"])
+        except IntegrityError as exc:
+            raise _collision_error(exc) from exc
+    return user
+
+
+def _password_set(*, user: User, new_password: str) -> TokenPair:
+    """Set a password; every earlier token dies with the old hash (see SIMPLE_JWT)."""
+    _validate_password(new_password, user=user, field="newPassword")
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    tokens_revoke_all(user=user)
+    return token_pair_issue(user=user)
+
+
+@transaction.atomic
+def password_change(*, user: User, current_password: str, new_password: str) -> TokenPair:
+    if not user.check_password(current_password):
+        raise ValidationFailed.on("currentPassword", "Current password is incorrect.")
+    return _password_set(user=user, new_password=new_password)
+
+
+def password_reset_request(*, email: str) -> None:
+    """Queue a reset email if the address belongs to an active account; say nothing either way."""
+    from .tasks import send_password_reset_email
+
+    user = User.objects.filter(email=_normalize_email(email), is_active=True).only("pk").first()
+    if user is not None:
+        send_password_reset_email.delay_on_commit(str(user.pk))
+
+
+_INVALID_RESET = "This reset link is invalid or has expired."
+
+
+@transaction.atomic
+def password_reset_confirm(*, uid: str, token: str, new_password: str) -> None:
+    try:
+        user_id = UUID(force_str(urlsafe_base64_decode(uid)))
+    except (ValueError, TypeError) as exc:
+        raise ValidationFailed.on("token", _INVALID_RESET) from exc
+    user = get_user_model().objects.select_for_update().filter(pk=user_id, is_active=True).first()
+    if user is None or not default_token_generator.check_token(user, token):
+        raise ValidationFailed.on("token", _INVALID_RESET)
+    _password_set(user=user, new_password=new_password)

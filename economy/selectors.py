@@ -1,0 +1,29 @@
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db.models import DecimalField, F, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from .models import LedgerEntry
+
+_MONEY = DecimalField(max_digits=18, decimal_places=2)
+
+
+def users_with_unreconciled_balance() -> QuerySet:
+    """Users whose stored balance differs from the sum of their ledger rows, in one query."""
+    ledger_sum = (
+        LedgerEntry.objects.filter(user_id=OuterRef("pk"))
+        .order_by()
+        .values("user_id")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    return (
+        get_user_model()
+        .objects.annotate(
+            ledger_total=Coalesce(Subquery(ledger_sum, output_field=_MONEY), Value(Decimal(0)), output_field=_MONEY)
+        )
+        .exclude(credit_balance=F("ledger_total"))
+        .order_by("username")
+        .only("id", "username", "email", "credit_balance")
+    )

@@ -1,0 +1,59 @@
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from accounts.tokens import token_pair_issue
+from economy.selectors import users_with_unreconciled_balance
+from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    """Each test starts with an empty cache (rate-limit counters included)."""
+    cache.delete_pattern("*")
+    yield
+    cache.delete_pattern("*")
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def auth_client(user) -> APIClient:
+    """A client that sends `user`'s access token."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_pair_issue(user=user).access_token}")
+    return client
+
+
+@pytest.fixture
+def client_for():
+    def make(user) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_pair_issue(user=user).access_token}")
+        return client
+
+    return make
+
+
+def assert_error(response, status: int, code: str) -> dict:
+    """The response is the spec's error envelope with this status and code."""
+    body = response.json()
+    assert response.status_code == status, body
+    assert set(body) == {"error", "code", "statusCode", "details"}, body
+    assert body["code"] == code, body
+    assert body["statusCode"] == status
+    assert isinstance(body["error"], str) and body["error"]
+    assert isinstance(body["details"], dict)
+    return body
+
+
+def assert_ledger_reconciles() -> None:
+    assert list(users_with_unreconciled_balance()) == []

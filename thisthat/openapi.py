@@ -1,0 +1,30 @@
+"""Schema helpers so every endpoint documents the error envelope it can return."""
+
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
+
+
+class ErrorEnvelope(serializers.Serializer):
+    error = serializers.CharField(help_text="Human readable message.")
+    code = serializers.CharField(help_text="Machine readable code, e.g. VALIDATION_ERROR.")
+    status_code = serializers.IntegerField()
+    details = serializers.DictField(help_text="Field errors or extra context.")
+
+
+class MessageOutput(serializers.Serializer):
+    message = serializers.CharField()
+
+
+_DESCRIPTIONS = {
+    400: "Invalid input (VALIDATION_ERROR or a domain code).",
+    401: "NOT_AUTHENTICATED, TOKEN_INVALID or INVALID_CREDENTIALS.",
+    403: "PERMISSION_DENIED.",
+    404: "Not found.",
+    409: "Conflict with the current state.",
+    429: "RATE_LIMIT_EXCEEDED; see the Retry-After header.",
+    503: "A dependency is unavailable.",
+}
+
+
+def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
+    return {status: OpenApiResponse(ErrorEnvelope, description=_DESCRIPTIONS[status]) for status in (*statuses, 429)}

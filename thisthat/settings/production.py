@@ -1,0 +1,21 @@
+"""Production settings: refuse to start with DEBUG on or with development secrets."""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from .base import *  # noqa: F403
+from .base import DEBUG, JWT_SIGNING_KEY, SECRET_KEY, env
+
+if DEBUG:
+    raise ImproperlyConfigured("DEBUG must be off in production.")
+for _name, _value in (("SECRET_KEY", SECRET_KEY), ("JWT_SIGNING_KEY", JWT_SIGNING_KEY)):
+    if _value.startswith(("dev-", "test-", "django-insecure")) or len(_value) < 50:
+        raise ImproperlyConfigured(f"{_name} looks like a development value; set a random 50+ character secret.")
+
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+SECURE_REDIRECT_EXEMPT = [r"^health$", r"^ready$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True

@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from .ops import HealthApi, ReadyApi
+
+api_v1 = [
+    path("auth/", include("accounts.urls_auth")),
+    path("users/", include("accounts.urls_users")),
+]
+
+urlpatterns = [
+    path("health", HealthApi.as_view(), name="health"),
+    path("ready", ReadyApi.as_view(), name="ready"),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "thisthat.errors.bad_request"
+handler403 = "thisthat.errors.permission_denied"
+handler404 = "thisthat.errors.page_not_found"
+handler500 = "thisthat.errors.server_error"
