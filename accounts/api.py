@@ -5,6 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from thisthat.openapi import MessageOutput, error_responses
+from thisthat.serializers import InputSerializer
 
 from . import services
 from .selectors import user_get
@@ -29,7 +30,7 @@ class RegisterApi(APIView):
     permission_classes = [AllowAny]
     throttle_scope = "register"
 
-    class RegisterInput(serializers.Serializer):
+    class RegisterInput(InputSerializer):
         username = username_field()
         email = serializers.EmailField(max_length=254)
         password = password_field()
@@ -50,7 +51,7 @@ class LoginApi(APIView):
     permission_classes = [AllowAny]
     throttle_scope = "login"
 
-    class LoginInput(serializers.Serializer):
+    class LoginInput(InputSerializer):
         email = serializers.CharField(max_length=254)
         password = password_field()
 
@@ -64,7 +65,7 @@ class LoginApi(APIView):
         return Response(_auth_body(user, token_pair_issue(user=user)))
 
 
-class RefreshInput(serializers.Serializer):
+class RefreshInput(InputSerializer):
     refresh_token = serializers.CharField(max_length=2048)
 
 
@@ -106,7 +107,7 @@ class AuthMeApi(MeApi):
 
 
 class UserMeApi(MeApi):
-    class ProfileUpdateInput(serializers.Serializer):
+    class ProfileUpdateInput(InputSerializer):
         username = username_field(required=False)
 
     class ProfileUpdateOutput(serializers.Serializer):
@@ -141,7 +142,7 @@ class UserDetailApi(APIView):
 
 
 class PasswordChangeApi(APIView):
-    class PasswordChangeInput(serializers.Serializer):
+    class PasswordChangeInput(InputSerializer):
         current_password = password_field()
         new_password = password_field()
 
@@ -166,7 +167,7 @@ class PasswordResetApi(APIView):
     permission_classes = [AllowAny]
     throttle_scope = "password_reset"
 
-    class PasswordResetInput(serializers.Serializer):
+    class PasswordResetInput(InputSerializer):
         email = serializers.EmailField(max_length=254)
 
     @extend_schema(
@@ -186,7 +187,7 @@ class PasswordResetConfirmApi(APIView):
     permission_classes = [AllowAny]
     throttle_scope = "password_reset"
 
-    class PasswordResetConfirmInput(serializers.Serializer):
+    class PasswordResetConfirmInput(InputSerializer):
         uid = serializers.CharField(max_length=64)
         token = serializers.CharField(max_length=128)
         new_password = password_field()

@@ -222,3 +222,10 @@ def test_unhandled_exception_in_django_middleware_is_500_internal_error_with_req
     assert body["details"] == {"requestId": "mw-fault-1"}
     assert response["X-Request-ID"] == "mw-fault-1"
     _assert_no_internals(response)
+
+
+@pytest.mark.parametrize("value", [123, 1.5, True, ["alice"], {"name": "alice"}])
+def test_text_fields_refuse_json_values_that_are_not_strings(auth_client, value):
+    response = auth_client.patch("/api/v1/users/me", {"username": value}, format="json")
+    body = assert_error(response, 400, "VALIDATION_ERROR")
+    assert "username" in body["details"]
