@@ -28,16 +28,18 @@ migrate: install ## Apply migrations (and create the cache table in embedded mod
 	$(MANAGE) migrate --noinput
 	$(MANAGE) createcachetable
 
+# `make run` is for development: DEBUG defaults on (so dev secrets are generated) in either mode.
+run: export DEBUG ?= true
 run: migrate ## Start API, Celery worker and beat with demo data (embedded mode without DATABASE_URL/REDIS_URL)
 	@$(MANAGE) collectstatic --noinput --verbosity 0
-	@DEBUG=$${DEBUG:-true} $(MANAGE) seed_demo
+	@$(MANAGE) seed_demo
 	@echo ""
 	@echo "  API docs   http://127.0.0.1:$(PORT)/api/docs/"
 	@echo "  Admin      http://127.0.0.1:$(PORT)/admin/"
 	@echo "  Health     http://127.0.0.1:$(PORT)/ready"
 	@echo "  Ctrl-C stops web, worker and beat."
 	@echo ""
-	@DEBUG=$${DEBUG:-true} $(VENV)/bin/honcho start --procfile Procfile --port $(PORT)
+	@$(VENV)/bin/honcho start --procfile Procfile --port $(PORT)
 
 createdb: ## Create the local PostgreSQL database named in DATABASE_URL (default thisthat)
 	@DATABASE_URL=$${DATABASE_URL:-$(LOCAL_DATABASE_URL)} $(PY) scripts/createdb.py
