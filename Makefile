@@ -39,7 +39,7 @@ run: migrate ## Start API, Celery worker and beat with demo data (embedded mode 
 	@echo "  Health     http://127.0.0.1:$(PORT)/ready"
 	@echo "  Ctrl-C stops web, worker and beat."
 	@echo ""
-	@$(VENV)/bin/honcho start --procfile Procfile --port $(PORT)
+	@BIND_HOST=$${BIND_HOST:-127.0.0.1} $(VENV)/bin/honcho start --procfile Procfile --port $(PORT)
 
 createdb: ## Create the local PostgreSQL database named in DATABASE_URL (default thisthat)
 	@DATABASE_URL=$${DATABASE_URL:-$(LOCAL_DATABASE_URL)} $(PY) scripts/createdb.py
@@ -60,6 +60,7 @@ check: install ## Migrations in sync, OpenAPI schema valid, production settings 
 	DJANGO_SETTINGS_MODULE=thisthat.settings.test $(MANAGE) makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=thisthat.settings.test $(MANAGE) spectacular --validate --fail-on-warn --file /dev/null
 	DJANGO_SETTINGS_MODULE=thisthat.settings.production DATABASE_URL=$(LOCAL_DATABASE_URL) REDIS_URL=$(LOCAL_REDIS_URL) \
+		EMAIL_URL=smtp+tls://ci@mail.example.com:587 \
 		SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))') \
 		JWT_SIGNING_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))') \
 		$(MANAGE) check --deploy --fail-level WARNING

@@ -1,14 +1,27 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import UserChangeForm
 from django.urls import reverse
 from django.utils.html import format_html
 
 from .models import User
 
 
+class UserAdminChangeForm(UserChangeForm):
+    class Meta(UserChangeForm.Meta):
+        model = User
+        fields = "__all__"
+
+    def clean_email(self) -> str:
+        # Stored lower-case like registration does, or the user could no longer log in.
+        return self.cleaned_data["email"].strip().lower()
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     """Staff look users up and manage access; credits move only through the ledger."""
+
+    form = UserAdminChangeForm
 
     list_display = [
         "username",

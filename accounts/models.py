@@ -44,7 +44,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     overall_pnl = models.DecimalField(max_digits=18, decimal_places=2, default=0)
     rank_by_pnl = models.PositiveIntegerField(null=True, blank=True)
     rank_by_volume = models.PositiveIntegerField(null=True, blank=True)
-    referral_code = models.CharField(max_length=16, unique=True, default=new_referral_code)
+    referral_code = models.CharField(max_length=16, unique=True)
     referred_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="referrals")
     daily_streak = models.PositiveIntegerField(default=0)
     last_daily_reward_at = models.DateTimeField(null=True, blank=True)

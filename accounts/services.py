@@ -7,9 +7,10 @@ from django.contrib.auth import authenticate, get_user_model, password_validatio
 from django.contrib.auth.models import update_last_login
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.utils.encoding import force_str
-from django.utils.http import urlsafe_base64_decode
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
 from economy.errors import BalanceLimit
 from economy.models import LedgerKind
@@ -169,12 +170,34 @@ def password_change(*, user: User, current_password: str, new_password: str) -> 
 
 
 def password_reset_request(*, email: str) -> None:
-    """Queue a reset email if the address belongs to an active account; say nothing either way."""
+    """Queue a reset email. The account lookup happens in the worker, so the response (and its
+    timing) is the same whether or not the address has an account."""
     from .tasks import send_password_reset_email
 
-    user = User.objects.filter(email=_normalize_email(email), is_active=True).only("pk").first()
-    if user is not None:
-        send_password_reset_email.delay_on_commit(str(user.pk))
+    try:
+        send_password_reset_email.delay_on_commit(_normalize_email(email))
+    except Exception:  # the caller learns nothing either way; operators get the log
+        logger.exception("could not queue a password reset email")
+
+
+def password_reset_email_send(*, email: str) -> None:
+    """Email a one-time reset link to the active account with this address, if there is one."""
+    user = User.objects.filter(email=_normalize_email(email), is_active=True).first()
+    if user is None:
+        return
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    link = f"{settings.FRONTEND_URL}/reset-password?uid={uid}&token={token}"
+    send_mail(
+        subject="Reset your THISTHAT password",
+        message=(
+            f"Hi {user.username},\n\nReset your password here: {link}\n\n"
+            f"Or send uid={uid} and token={token} to POST /api/v1/auth/password/reset/confirm.\n"
+            "The link works once. If you did not ask for it, ignore this email.\n"
+        ),
+        from_email=None,
+        recipient_list=[user.email],
+    )
 
 
 _INVALID_RESET = "This reset link is invalid or has expired."

@@ -7,6 +7,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -36,10 +37,6 @@ class ValidationFailed(DomainError):
     @classmethod
     def on(cls, field: str, message: str) -> "ValidationFailed":
         return cls(message, details={field: [message]})
-
-
-class NotAuthenticated(DomainError):
-    code, status, message = "NOT_AUTHENTICATED", 401, "Authentication credentials were not provided."
 
 
 class TokenInvalid(DomainError):
@@ -161,6 +158,12 @@ def permission_denied(request, exception=None):
 
 def page_not_found(request, exception=None):
     return _json(404, "NOT_FOUND", f"No endpoint at {request.path}.")
+
+
+@csrf_exempt
+def unknown_endpoint(request, *args, **kwargs):
+    """The last URL pattern: with DEBUG on Django would answer an unknown URL with an HTML page."""
+    return page_not_found(request)
 
 
 def server_error(request):

@@ -5,26 +5,9 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
 
+from .rates import parse_rate
+
 logger = logging.getLogger(__name__)
-
-_PERIODS = {
-    "s": 1,
-    "sec": 1,
-    "second": 1,
-    "m": 60,
-    "min": 60,
-    "minute": 60,
-    "h": 3600,
-    "hour": 3600,
-    "d": 86400,
-    "day": 86400,
-}
-
-
-def parse_rate(rate: str) -> tuple[int, int]:
-    """'30/min' -> (30, 60)."""
-    count, _, period = rate.partition("/")
-    return int(count), _PERIODS[period.strip().lower()]
 
 
 class ScopedRateLimit(BaseThrottle):
@@ -55,6 +38,7 @@ class ScopedRateLimit(BaseThrottle):
             except ValueError:  # the window expired between add and incr
                 cache.set(key, 1, timeout=period + 1)
                 count = 1
+            cache.touch(key, period + 1)  # the database cache's incr resets the expiry
         except Exception:
             logger.warning("rate limit cache unavailable; allowing request", exc_info=True)
             return True

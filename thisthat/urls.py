@@ -1,7 +1,8 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from .errors import unknown_endpoint
 from .ops import HealthApi, ReadyApi
 
 api_v1 = [
@@ -16,6 +17,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
+    re_path(r"^(?!admin|static/)", unknown_endpoint),
 ]
 
 handler400 = "thisthat.errors.bad_request"

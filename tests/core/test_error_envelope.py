@@ -229,3 +229,11 @@ def test_text_fields_refuse_json_values_that_are_not_strings(auth_client, value)
     response = auth_client.patch("/api/v1/users/me", {"username": value}, format="json")
     body = assert_error(response, 400, "VALIDATION_ERROR")
     assert "username" in body["details"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/nope", "/nope", "/api/v1/users/me/extra"])
+def test_unknown_urls_get_the_envelope_even_with_debug_on(api_client, settings, path):
+    settings.DEBUG = True  # Django would otherwise render its HTML page listing every URL pattern
+    response = api_client.post(path, {"a": 1}, format="json")
+    assert_error(response, 404, "NOT_FOUND")
+    assert "urlpatterns" not in response.content.decode()

@@ -79,6 +79,7 @@ def _production_env(**overrides: str) -> dict[str, str]:
         "REDIS_URL": REDIS_URL,
         "SECRET_KEY": _strong_secret(),
         "JWT_SIGNING_KEY": _strong_secret(),
+        "EMAIL_URL": "smtp+tls://mailer:secret@mail.example.com:587",
         **overrides,
     }
 
@@ -193,6 +194,23 @@ def test_production_refuses_debug_on():
 )
 def test_production_refuses_a_weak_or_development_secret(name, weak):
     _refused(_load_settings("thisthat.settings.production", **_production_env(**{name: weak})), name)
+
+
+@pytest.mark.parametrize("email_url", ["consolemail://", "memorymail://"])
+def test_production_refuses_an_email_backend_that_never_delivers(email_url):
+    _refused(_load_settings("thisthat.settings.production", **_production_env(EMAIL_URL=email_url)), "EMAIL_URL")
+
+
+@pytest.mark.parametrize("missing", ["DATABASE_URL", "REDIS_URL"])
+def test_production_refuses_to_run_without_postgres_and_redis(missing):
+    env = _production_env()
+    env.pop(missing)
+    _refused(_load_settings("thisthat.settings.production", **env), missing)
+
+
+@pytest.mark.parametrize("rate", ["10/hr", "ten/min", "30"])
+def test_a_malformed_rate_limit_setting_stops_startup(rate):
+    _refused(_load_settings("thisthat.settings.local", RATE_LIMIT_LOGIN=rate), "RATE_LIMIT_LOGIN")
 
 
 def test_production_refuses_to_start_without_secrets():

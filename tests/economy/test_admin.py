@@ -5,11 +5,13 @@ from uuid import uuid4
 
 import pytest
 from django.test import Client
+from django.urls import reverse
+from rest_framework.test import APIClient
 
 from accounts.models import User
 from economy.models import LedgerEntry, LedgerKind
 from economy.services import ledger_post
-from tests.factories import UserFactory
+from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -183,3 +185,24 @@ def test_a_ledger_entry_cannot_be_deleted(admin_browser, alice):
 def test_ledger_changelist_offers_no_delete_action(admin_browser, alice):
     response = admin_browser.get(LEDGER)
     assert "delete_selected" not in response.content.decode()
+
+
+def test_admin_stores_an_edited_email_in_lower_case_so_the_user_can_still_log_in(admin_browser):
+    client = admin_browser
+    target = UserFactory(username="mixedcase")
+    url = reverse("admin:accounts_user_change", args=[target.pk])
+    form = {
+        "username": target.username,
+        "email": "Mixed.Case@Example.COM",
+        "is_active": "on",
+    }
+    response = client.post(url, form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    target.refresh_from_db()
+    assert target.email == "mixed.case@example.com"
+    assert (
+        APIClient()
+        .post("/api/v1/auth/login", {"email": "Mixed.Case@Example.COM", "password": DEFAULT_PASSWORD}, format="json")
+        .status_code
+        == 200
+    )

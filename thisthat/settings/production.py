@@ -3,10 +3,17 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import DEBUG, JWT_SIGNING_KEY, SECRET_KEY, env
+from .base import DATABASE_URL, DEBUG, EMAIL_BACKEND, JWT_SIGNING_KEY, REDIS_URL, SECRET_KEY, env
 
 if DEBUG:
     raise ImproperlyConfigured("DEBUG must be off in production.")
+if not DATABASE_URL or not REDIS_URL:
+    raise ImproperlyConfigured(
+        "Production needs DATABASE_URL (PostgreSQL) and REDIS_URL (shared limits, locks, broker)."
+    )
+if EMAIL_BACKEND.endswith(("console.EmailBackend", "locmem.EmailBackend")):
+    # Reset emails carry one-time login tokens: they must reach users, not the logs.
+    raise ImproperlyConfigured("Set EMAIL_URL to a real mail server (e.g. smtp+tls://user:pass@host:587).")
 for _name, _value in (("SECRET_KEY", SECRET_KEY), ("JWT_SIGNING_KEY", JWT_SIGNING_KEY)):
     if _value.startswith(("dev-", "test-", "django-insecure")) or len(_value) < 50:
         raise ImproperlyConfigured(f"{_name} looks like a development value; set a random 50+ character secret.")
