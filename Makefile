@@ -11,7 +11,7 @@ LOCAL_DATABASE_URL := postgres://postgres@127.0.0.1:5432/thisthat
 LOCAL_REDIS_URL := redis://127.0.0.1:6379/0
 
 .DEFAULT_GOAL := help
-.PHONY: help install run migrate createdb test lint format check schema clean
+.PHONY: help install run migrate createdb test lint format check schema clean bench
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -70,3 +70,6 @@ schema: install ## Write the OpenAPI schema to openapi.yaml
 
 clean: ## Remove embedded-mode state (SQLite, broker folders, dev secrets) and collected static files
 	rm -rf var staticfiles
+
+bench: install ## Benchmark the API under gunicorn on loopback (PostgreSQL + Redis; not part of make test)
+	$(PY) -m bench.run $(BENCH_ARGS)

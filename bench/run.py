@@ -1,0 +1,145 @@
+"""`make bench`: start gunicorn on loopback against PostgreSQL and Redis, drive it with concurrent
+clients, and print throughput and latency percentiles per scenario.
+
+Uses its own database (thisthat_bench) and Redis db 2, turns rate limits off, and stops the
+server when done. Every loop is bounded by a request count.
+"""
+
+import argparse
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "bench-Passw0rd-2026"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _server_env(database_url: str, redis_url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "thisthat.settings.local",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "JWT_SIGNING_KEY": secrets.token_urlsafe(64),
+        "RATE_LIMIT_ENABLED": "false",
+        "CACHE_KEY_PREFIX": "bench",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def _start_server(env: dict[str, str], port: int, workers: int, threads: int) -> subprocess.Popen:
+    subprocess.run([sys.executable, "scripts/createdb.py"], cwd=ROOT, env=env, check=True)
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "thisthat.wsgi", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(workers), "--threads", str(threads)],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    for _ in range(100):
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/ready", timeout=1).status_code == 200:
+                return server
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.1)
+    server.terminate()
+    raise SystemExit("gunicorn did not become ready")
+
+
+def _measure(name: str, clients: int, per_client: int, request: Callable[[requests.Session, int], requests.Response]):
+    def client(index: int) -> list[float]:
+        session = requests.Session()
+        latencies = []
+        for _ in range(per_client):
+            started = time.perf_counter()
+            response = request(session, index)
+            latencies.append((time.perf_counter() - started) * 1000)
+            if response.status_code >= 300:
+                raise SystemExit(f"{name}: HTTP {response.status_code} {response.text[:200]}")
+        return latencies
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        latencies = sorted(x for xs in pool.map(client, range(clients)) for x in xs)
+    wall = time.perf_counter() - started
+    cuts = statistics.quantiles(latencies, n=100)
+    print(
+        f"| {name} | {clients} | {len(latencies)} | {len(latencies) / wall:,.0f} "
+        f"| {cuts[49]:.0f} | {cuts[94]:.0f} | {cuts[98]:.0f} |",
+        flush=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=8, help="concurrent clients per scenario")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
+    args = parser.parse_args()
+
+    database_url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/thisthat_bench")
+    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/2")
+    port = _free_port()
+    server = _start_server(_server_env(database_url, redis_url), port, args.workers, args.threads)
+    api = f"http://127.0.0.1:{port}/api/v1"
+    try:
+        run = uuid.uuid4().hex[:6]
+        users: list[tuple[str, str]] = []
+
+        def register(session: requests.Session, index: int) -> requests.Response:
+            name = f"b{run}_{index}_{len(users)}"
+            response = session.post(
+                f"{api}/auth/register", json={"username": name, "email": f"{name}@bench.test", "password": PASSWORD}
+            )
+            if response.status_code == 201:
+                users.append((f"{name}@bench.test", response.json()["accessToken"]))
+            return response
+
+        # Warm-up, untimed: first requests load code and the common-password list in each worker.
+        with ThreadPoolExecutor(args.clients) as pool:
+            list(pool.map(lambda i: register(requests.Session(), i), range(args.clients * 2)))
+
+        print(
+            f"gunicorn {args.workers} workers x {args.threads} threads on 127.0.0.1:{port}; clients on the same machine"
+        )
+        print("| scenario | clients | requests | req/s | p50 ms | p95 ms | p99 ms |")
+        print("|---|---|---|---|---|---|---|")
+        _measure("POST /auth/register", args.clients, 10, register)
+        _measure(
+            "POST /auth/login",
+            args.clients,
+            10,
+            lambda s, i: s.post(f"{api}/auth/login", json={"email": users[i][0], "password": PASSWORD}),
+        )
+        _measure(
+            "GET /users/me",
+            args.clients,
+            100,
+            lambda s, i: s.get(f"{api}/users/me", headers={"Authorization": f"Bearer {users[i][1]}"}),
+        )
+        _measure("GET /health", args.clients, 100, lambda s, i: s.get(f"http://127.0.0.1:{port}/health"))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
