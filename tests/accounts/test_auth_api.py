@@ -15,6 +15,7 @@ from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from accounts.models import REFERRAL_ALPHABET, User
 from accounts.tokens import token_pair_issue
 from economy.models import LedgerEntry, LedgerKind
+from tests.accounts.contract import PROFILE_FIELDS
 from tests.conftest import assert_error, assert_ledger_reconciles
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
@@ -31,22 +32,6 @@ PASSWORD_RESET_CONFIRM = "/api/v1/auth/password/reset/confirm"
 STRONG_PASSWORD = "s3cure-Passw0rd!"
 NEW_PASSWORD = "an0ther-Str0ng-secret"
 
-# SPEC §5, GET /users/me — spelled exactly as on the wire.
-PROFILE_FIELDS = {
-    "id",
-    "username",
-    "email",
-    "creditBalance",
-    "totalVolume",
-    "overallPnL",
-    "rankByPnL",
-    "rankByVolume",
-    "referralCode",
-    "dailyStreak",
-    "isStaff",
-    "createdAt",
-    "lastDailyRewardAt",
-}
 
 pytestmark = pytest.mark.django_db
 

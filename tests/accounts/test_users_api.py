@@ -6,26 +6,12 @@ from datetime import datetime, timedelta
 import pytest
 
 from accounts.models import User
+from tests.accounts.contract import PROFILE_FIELDS
 from tests.conftest import assert_error
 from tests.factories import UserFactory
 
 USERS_ME = "/api/v1/users/me"
 
-PROFILE_FIELDS = {
-    "id",
-    "username",
-    "email",
-    "creditBalance",
-    "totalVolume",
-    "overallPnL",
-    "rankByPnL",
-    "rankByVolume",
-    "referralCode",
-    "dailyStreak",
-    "isStaff",
-    "createdAt",
-    "lastDailyRewardAt",
-}
 PUBLIC_FIELDS = {"id", "username", "totalVolume", "overallPnL", "rankByPnL", "rankByVolume", "createdAt"}
 
 pytestmark = pytest.mark.django_db

@@ -1,0 +1,16 @@
+# SPEC §5, GET /users/me — spelled exactly as on the wire.
+PROFILE_FIELDS = {
+    "id",
+    "username",
+    "email",
+    "creditBalance",
+    "totalVolume",
+    "overallPnL",
+    "rankByPnL",
+    "rankByVolume",
+    "referralCode",
+    "dailyStreak",
+    "isStaff",
+    "createdAt",
+    "lastDailyRewardAt",
+}
