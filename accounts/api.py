@@ -1,3 +1,5 @@
+from dataclasses import asdict
+
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -158,7 +160,7 @@ class PasswordChangeApi(APIView):
         data = self.PasswordChangeInput(data=request.data)
         data.is_valid(raise_exception=True)
         tokens = services.password_change(user=request.user, **data.validated_data)
-        body = {"message": "Password changed; sign in again on other devices.", **tokens.__dict__}
+        body = {"message": "Password changed; sign in again on other devices.", **asdict(tokens)}
         return Response(self.PasswordChangeOutput(body).data)
 
 

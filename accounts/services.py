@@ -1,5 +1,6 @@
 import logging
 from decimal import Decimal
+from typing import NoReturn
 from uuid import UUID
 
 from django.conf import settings
@@ -40,14 +41,14 @@ def _validate_password(password: str, *, user: User, field: str) -> None:
         raise ValidationFailed(exc.messages[0], details={field: exc.messages}) from exc
 
 
-def _collision_error(exc: IntegrityError) -> Exception:
-    """Map a lost race on a unique constraint to the error the pre-check would have raised."""
+def _raise_collision(exc: IntegrityError) -> NoReturn:
+    """Re-raise a lost race on a unique constraint as the error the pre-check would have raised."""
     constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) or str(exc)
     if "username" in constraint:
-        return UsernameTaken(details={"username": [UsernameTaken.message]})
+        raise UsernameTaken(details={"username": [UsernameTaken.message]}) from exc
     if "email" in constraint:
-        return EmailTaken(details={"email": [EmailTaken.message]})
-    return exc
+        raise EmailTaken(details={"email": [EmailTaken.message]}) from exc
+    raise exc
 
 
 def _referrer_for(code: str) -> User:
@@ -97,7 +98,7 @@ def user_create(
         with transaction.atomic():
             user.save(force_insert=True)
     except IntegrityError as exc:
-        raise _collision_error(exc) from exc
+        _raise_collision(exc)
 
     ledger_post(
         user_id=user.pk, amount=settings.SIGNUP_BONUS, kind=LedgerKind.SIGNUP_BONUS, description="Welcome bonus"
@@ -149,7 +150,7 @@ def user_update_profile(*, user: User, username: str | None = None) -> User:
             with transaction.atomic():
                 user.save(update_fields=["username"])
         except IntegrityError as exc:
-            raise _collision_error(exc) from exc
+            _raise_collision(exc)
     return user
 
 

@@ -2,6 +2,7 @@
 — ours, DRF's, Django's and unexpected ones — as {"error", "code", "statusCode", "details"}."""
 
 import logging
+import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -85,9 +86,14 @@ def _drf_error(exc: drf.APIException) -> tuple[str, str, Any]:
         details = exc.detail if isinstance(exc.detail, dict) else {"nonFieldErrors": exc.detail}
         return code, _first_message(details) or "Invalid input.", details
     if isinstance(exc, drf.Throttled):
-        return code, "Too many requests; try again later.", {"retryAfter": exc.wait and int(exc.wait + 0.999)}
+        return code, "Too many requests; try again later.", {"retryAfter": _retry_after(exc)}
     message = exc.detail if isinstance(exc.detail, str) else str(exc.default_detail)
     return code, str(message), {}
+
+
+def _retry_after(exc: drf.Throttled) -> int | None:
+    """Whole seconds, rounded up, so a client that waits that long is let in."""
+    return None if exc.wait is None else math.ceil(exc.wait)
 
 
 def _first_message(details: Any) -> str | None:
@@ -126,7 +132,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         if getattr(exc, "auth_header", None):
             headers["WWW-Authenticate"] = exc.auth_header
         if isinstance(exc, drf.Throttled) and exc.wait is not None:
-            headers["Retry-After"] = str(int(exc.wait + 0.999))
+            headers["Retry-After"] = str(_retry_after(exc))
     else:
         return _internal_error_response(exc)
     if status == 401 and "WWW-Authenticate" not in headers:

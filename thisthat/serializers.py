@@ -13,9 +13,8 @@ class InputSerializer(serializers.Serializer):
                 for name, field in self.fields.items()
                 if isinstance(field, serializers.CharField)
                 and not field.read_only
-                and field.field_name in data
-                and data[field.field_name] is not None
-                and not isinstance(data[field.field_name], str)
+                and data.get(name) is not None
+                and not isinstance(data[name], str)
             }
             if errors:
                 raise serializers.ValidationError(errors)

@@ -260,7 +260,9 @@ STORAGES = {
 
 # e.g. smtp+tls://user:password@smtp.example.com:587; the console backend prints emails (development).
 EMAIL_URL = env.str("EMAIL_URL", default="consolemail://")
-vars().update(env.email_url_config(EMAIL_URL))
+_email = env.email_url_config(EMAIL_URL)
+EMAIL_BACKEND = _email.pop("EMAIL_BACKEND")
+globals().update(_email)  # EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER/PASSWORD, EMAIL_USE_TLS/SSL when given
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="THISTHAT <no-reply@thisthat.local>")
 FRONTEND_URL = env.str("FRONTEND_URL", default="http://localhost:3000")
 
