@@ -1,11 +1,15 @@
+from datetime import timedelta
 from decimal import Decimal
 
 import factory
+from django.utils import timezone
+from django.utils.text import slugify
 
 from accounts.models import User
 from accounts.services import user_create
 from economy.models import LedgerKind
 from economy.services import ledger_post
+from markets.models import Market, MarketStatus, MarketType
 
 DEFAULT_PASSWORD = "correct-horse-battery-staple"
 
@@ -31,3 +35,32 @@ class UserFactory(factory.django.DjangoModelFactory):
             ledger_post(user_id=user.pk, amount=balance - user.credit_balance, kind=LedgerKind.ADMIN_ADJUSTMENT)
             user.refresh_from_db()
         return user
+
+
+class MarketFactory(factory.django.DjangoModelFactory):
+    """An open Polymarket market with CLOB tokens and odds; `market_type=MarketType.CREDITS` for staff-run."""
+
+    class Meta:
+        model = Market
+
+    market_type = MarketType.POLYMARKET
+    polymarket_id = factory.LazyAttributeSequence(lambda o, n: f"0x{n:064x}" if o.is_polymarket else None)
+    polymarket_gamma_id = factory.LazyAttributeSequence(lambda o, n: str(500000 + n) if o.is_polymarket else "")
+    this_token_id = factory.LazyAttributeSequence(lambda o, n: f"{n}1" * 8 if o.is_polymarket else "")
+    that_token_id = factory.LazyAttributeSequence(lambda o, n: f"{n}2" * 8 if o.is_polymarket else "")
+    title = factory.Sequence(lambda n: f"Will event {n} happen by 2027?")
+    slug = factory.LazyAttribute(lambda o: slugify(o.title))
+    description = "Resolves Yes if the event happens."
+    this_odds = Decimal("0.6500")
+    that_odds = Decimal("0.3500")
+    liquidity = Decimal("1000.00")
+    volume = Decimal("50000.00")
+    volume_24h = Decimal("1000.00")
+    category = "Politics"
+    category_slug = factory.LazyAttribute(lambda o: slugify(o.category))
+    status = MarketStatus.OPEN
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=30))
+    odds_updated_at = factory.LazyFunction(timezone.now)
+
+    class Params:
+        is_polymarket = factory.LazyAttribute(lambda o: o.market_type == MarketType.POLYMARKET)

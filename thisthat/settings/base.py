@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",  # trigram index for market search (a no-op on embedded SQLite)
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
@@ -277,6 +278,16 @@ POLYMARKET_GAMMA_URL = env.str("POLYMARKET_GAMMA_URL", default="https://gamma-ap
 POLYMARKET_CLOB_URL = env.str("POLYMARKET_CLOB_URL", default="https://clob.polymarket.com")
 POLYMARKET_RATE_LIMIT_PER_MINUTE = env.int("POLYMARKET_RATE_LIMIT_PER_MINUTE", default=60)
 POLYMARKET_INGEST_MAX_MARKETS = env.int("POLYMARKET_INGEST_MAX_MARKETS", default=2000)
+POLYMARKET_INGEST_PAGE_SIZE = env.int("POLYMARKET_INGEST_PAGE_SIZE", default=100)
+POLYMARKET_INGEST_MAX_PAGES = env.int("POLYMARKET_INGEST_MAX_PAGES", default=500)
+POLYMARKET_ODDS_BATCH_SIZE = env.int("POLYMARKET_ODDS_BATCH_SIZE", default=200)  # markets per CLOB request
+POLYMARKET_ODDS_SYNC_MAX_MARKETS = env.int("POLYMARKET_ODDS_SYNC_MAX_MARKETS", default=1000)
+POLYMARKET_CONNECT_TIMEOUT = env.float("POLYMARKET_CONNECT_TIMEOUT", default=3.05)
+POLYMARKET_READ_TIMEOUT = env.float("POLYMARKET_READ_TIMEOUT", default=10.0)
+POLYMARKET_LIVE_TIMEOUT = env.float("POLYMARKET_LIVE_TIMEOUT", default=2.0)  # read timeout when a user waits
+POLYMARKET_RETRY_ATTEMPTS = env.int("POLYMARKET_RETRY_ATTEMPTS", default=4)
+POLYMARKET_BREAKER_FAILURES = env.int("POLYMARKET_BREAKER_FAILURES", default=5)
+POLYMARKET_BREAKER_RESET_SECONDS = env.int("POLYMARKET_BREAKER_RESET_SECONDS", default=60)
 
 # --- Logging: one JSON object per line -------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

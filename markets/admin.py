@@ -1,0 +1,68 @@
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+
+from thisthat.errors import ValidationFailed
+
+from .models import Market, MarketType
+from .services import STAFF_EDITABLE_FIELDS, market_create_credits, market_update_credits, validate_staff_odds
+
+
+class CreditsMarketForm(forms.ModelForm):
+    """Staff-run markets: staff set both sides' odds (each 0.01 to 0.99, adding up to 1 ± 0.02)."""
+
+    image_url = forms.URLField(max_length=1000, required=False, assume_scheme="https")
+
+    class Meta:
+        model = Market
+        fields = STAFF_EDITABLE_FIELDS
+
+    def clean(self):
+        cleaned = super().clean()
+        this_odds, that_odds = cleaned.get("this_odds"), cleaned.get("that_odds")
+        if this_odds is None or that_odds is None:
+            raise ValidationError("Set both THIS and THAT odds.")
+        try:
+            validate_staff_odds(this_odds, that_odds)
+        except ValidationFailed as exc:
+            raise ValidationError(exc.message) from exc
+        return cleaned
+
+
+@admin.register(Market)
+class MarketAdmin(admin.ModelAdmin):
+    list_display = ["title", "market_type", "status", "category", "this_odds", "that_odds", "volume", "expires_at"]
+    list_filter = ["status", "market_type", "category"]
+    search_fields = ["title", "slug", "polymarket_id"]
+    ordering = ["-created_at"]
+    list_per_page = 50
+    show_full_result_count = False
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None or obj.market_type == MarketType.CREDITS:
+            kwargs["form"] = CreditsMarketForm
+            kwargs["fields"] = STAFF_EDITABLE_FIELDS
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None or obj.market_type == MarketType.CREDITS:
+            return [*STAFF_EDITABLE_FIELDS, *self.get_readonly_fields(request, obj)]
+        return super().get_fields(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        all_fields = [field.name for field in Market._meta.fields]
+        if obj.market_type == MarketType.CREDITS:
+            return [name for name in all_fields if name not in STAFF_EDITABLE_FIELDS]
+        return all_fields  # Polymarket markets mirror upstream; ingestion keeps them current
+
+    def save_model(self, request, obj, form, change):
+        data = {name: form.cleaned_data[name] for name in STAFF_EDITABLE_FIELDS}
+        if change:
+            market_update_credits(market_id=obj.pk, changes=data)
+        else:
+            obj.pk = market_create_credits(**data).pk
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # bets and the ledger refer to markets

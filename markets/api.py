@@ -1,0 +1,170 @@
+from dataclasses import asdict
+from uuid import uuid4
+
+from django.db import transaction
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from polymarket.prices import NoOddsAvailable, live_odds
+from polymarket.tasks import ingest_markets
+from thisthat.openapi import error_responses
+from thisthat.pagination import page_input
+from thisthat.serializers import InputSerializer
+
+from .cache import listing_cached
+from .errors import UpstreamUnavailable
+from .models import MarketStatus, MarketType
+from .selectors import SORTS, MarketFilters, market_categories, market_get, market_list, markets_random
+from .serializers import (
+    CategoryListOutput,
+    LiveOddsOutput,
+    MarketFullOutput,
+    MarketListOutput,
+    MarketOutput,
+    MarketsOutput,
+    TaskQueuedOutput,
+)
+
+MARKET_ID = OpenApiParameter("market_id", str, OpenApiParameter.PATH, description="Market UUID.")
+
+
+class MarketListInput(page_input(default_limit=20, max_limit=100)):
+    category = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
+    type = serializers.ChoiceField(choices=MarketType.choices, required=False, default="", allow_blank=True)
+    status = serializers.ChoiceField(
+        choices=[*MarketStatus.values, "all"], required=False, default=MarketStatus.OPEN, allow_blank=True
+    )
+    q = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+    sort = serializers.ChoiceField(choices=list(SORTS), required=False, default="trending", allow_blank=True)
+
+
+def _market_page(params: dict, *, category: str | None = None) -> dict:
+    data = MarketListInput(data=params)
+    data.is_valid(raise_exception=True)
+    query = dict(data.validated_data)
+    if category is not None:
+        query["category"] = category
+    limit, offset = query.pop("limit"), query.pop("offset")
+    filters = MarketFilters(
+        status=query["status"] or MarketStatus.OPEN,
+        category=query["category"].strip(),
+        market_type=query["type"],
+        q=query["q"].strip(),
+        sort=query["sort"] or "trending",
+    )
+
+    def build() -> dict:
+        markets = market_list(filters=filters)
+        page = list(markets[offset : offset + limit])
+        total = markets.count() if page or offset else 0
+        return {"markets": MarketOutput(page, many=True).data, "total": total, "limit": limit, "offset": offset}
+
+    return listing_cached("list", {**asdict(filters), "limit": limit, "offset": offset}, build)
+
+
+class MarketListApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="markets_list",
+        parameters=[MarketListInput],
+        responses={200: MarketListOutput, **error_responses(400)},
+    )
+    def get(self, request):
+        return Response(_market_page(request.query_params))
+
+
+class MarketCategoryListApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="markets_by_category",
+        parameters=[MarketListInput, OpenApiParameter("slug", str, OpenApiParameter.PATH)],
+        responses={200: MarketListOutput, **error_responses(400)},
+    )
+    def get(self, request, slug: str):
+        return Response(_market_page(request.query_params, category=slug))
+
+
+class MarketCategoriesApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(operation_id="markets_categories", responses={200: CategoryListOutput, **error_responses()})
+    def get(self, request):
+        categories = listing_cached("categories", {}, market_categories)
+        return Response(CategoryListOutput({"categories": categories}).data)
+
+
+class MarketRandomInput(InputSerializer):
+    count = serializers.IntegerField(min_value=1, max_value=50, default=10)
+
+
+class MarketRandomApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="markets_random",
+        parameters=[MarketRandomInput],
+        responses={200: MarketsOutput, **error_responses(400)},
+    )
+    def get(self, request):
+        data = MarketRandomInput(data=request.query_params)
+        data.is_valid(raise_exception=True)
+        return Response(MarketsOutput({"markets": markets_random(count=data.validated_data["count"])}).data)
+
+
+class MarketDetailApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="markets_retrieve", parameters=[MARKET_ID], responses={200: MarketOutput, **error_responses(404)}
+    )
+    def get(self, request, market_id: str):
+        return Response(MarketOutput(market_get(market_id=market_id)).data)
+
+
+def _live(market) -> dict:
+    try:
+        return asdict(live_odds(market=market))
+    except NoOddsAvailable as exc:
+        raise UpstreamUnavailable() from exc
+
+
+class MarketLiveApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="markets_live",
+        parameters=[MARKET_ID],
+        responses={200: LiveOddsOutput, **error_responses(404, 503)},
+    )
+    def get(self, request, market_id: str):
+        return Response(LiveOddsOutput(_live(market_get(market_id=market_id))).data)
+
+
+class MarketFullApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="markets_full",
+        parameters=[MARKET_ID],
+        responses={200: MarketFullOutput, **error_responses(404, 503)},
+    )
+    def get(self, request, market_id: str):
+        market = market_get(market_id=market_id)
+        return Response(MarketFullOutput({"market": market, "live": _live(market)}).data)
+
+
+class MarketIngestApi(APIView):
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        operation_id="markets_ingest", request=None, responses={202: TaskQueuedOutput, **error_responses(401, 403)}
+    )
+    def post(self, request):
+        task_id = str(uuid4())
+        transaction.on_commit(lambda: ingest_markets.apply_async(task_id=task_id))
+        return Response(TaskQueuedOutput({"task_id": task_id}).data, status=202)

@@ -1,0 +1,105 @@
+import uuid
+from decimal import Decimal
+
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.db import models
+from django.db.models.functions import Upper
+from django.utils import timezone
+
+ODDS = {"max_digits": 5, "decimal_places": 4}
+AMOUNT = {"max_digits": 20, "decimal_places": 2}
+
+
+class MarketType(models.TextChoices):
+    POLYMARKET = "polymarket", "Polymarket"
+    CREDITS = "credits", "Credits"
+
+
+class MarketStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    CLOSED = "closed", "Closed"
+    RESOLVED = "resolved", "Resolved"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Resolution(models.TextChoices):
+    THIS = "this", "THIS"
+    THAT = "that", "THAT"
+    INVALID = "invalid", "Invalid"
+
+
+class Side(models.TextChoices):
+    THIS = "this", "THIS"
+    THAT = "that", "THAT"
+
+
+class Market(models.Model):
+    """A binary question. Polymarket markets mirror Gamma/CLOB; credits markets are run by staff."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    market_type = models.CharField(max_length=16, choices=MarketType.choices, default=MarketType.CREDITS)
+    polymarket_id = models.CharField(
+        max_length=66, unique=True, null=True, blank=True, help_text="Polymarket conditionId (0x + 64 hex)."
+    )
+    polymarket_gamma_id = models.CharField(max_length=32, blank=True)
+    this_token_id = models.CharField(max_length=100, blank=True)
+    that_token_id = models.CharField(max_length=100, blank=True)
+    slug = models.SlugField(max_length=255, blank=True)
+    title = models.CharField(max_length=500)
+    description = models.TextField(blank=True)
+    this_option = models.CharField(max_length=100, default="Yes")
+    that_option = models.CharField(max_length=100, default="No")
+    this_odds = models.DecimalField(**ODDS, null=True, blank=True)
+    that_odds = models.DecimalField(**ODDS, null=True, blank=True)
+    liquidity = models.DecimalField(**AMOUNT, default=Decimal(0))
+    volume = models.DecimalField(**AMOUNT, default=Decimal(0))
+    volume_24h = models.DecimalField(**AMOUNT, default=Decimal(0))
+    category = models.CharField(max_length=100, default="Uncategorized")
+    category_slug = models.SlugField(max_length=100, default="uncategorized")
+    status = models.CharField(max_length=16, choices=MarketStatus.choices, default=MarketStatus.OPEN)
+    # NULL until the market is settled (the API shows null); a constraint ties it to the status.
+    resolution = models.CharField(max_length=16, choices=Resolution.choices, null=True, blank=True)  # noqa: DJ001
+    image_url = models.URLField(max_length=1000, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    odds_updated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-volume", "id"]
+        indexes = [
+            # One per listing sort, led by the status filter every listing applies.
+            models.Index(fields=["status", "-volume", "id"], name="market_status_volume_idx"),
+            models.Index(fields=["status", "-liquidity", "id"], name="market_status_liquidity_idx"),
+            models.Index(fields=["status", "expires_at", "id"], name="market_status_expires_idx"),
+            models.Index(fields=["status", "-created_at", "id"], name="market_status_newest_idx"),
+            models.Index(fields=["category_slug", "status", "-volume"], name="market_category_idx"),
+            # `q` is a case-insensitive substring search: a trigram index serves UPPER(title) LIKE.
+            GinIndex(OpClass(Upper("title"), name="gin_trgm_ops"), name="market_title_trgm_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(this_odds__gte=0, this_odds__lte=1) | models.Q(this_odds__isnull=True),
+                name="market_this_odds_in_unit_interval",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(that_odds__gte=0, that_odds__lte=1) | models.Q(that_odds__isnull=True),
+                name="market_that_odds_in_unit_interval",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(market_type=MarketType.POLYMARKET) | models.Q(polymarket_id__isnull=False),
+                name="market_polymarket_has_condition_id",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=[MarketStatus.RESOLVED, MarketStatus.CANCELLED])
+                | models.Q(resolution__isnull=True),
+                name="market_resolution_only_when_settled",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def odds_for(self, side: str) -> Decimal | None:
+        return self.this_odds if side == Side.THIS else self.that_odds

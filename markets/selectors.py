@@ -1,0 +1,70 @@
+from dataclasses import dataclass
+from uuid import UUID
+
+from django.db.models import Count, Min, QuerySet
+from django.utils.text import slugify
+
+from .errors import MarketNotFound
+from .models import Market, MarketStatus, MarketType
+
+SORTS = {
+    "trending": ["-volume", "id"],
+    "liquidity": ["-liquidity", "id"],
+    "expires_soon": ["expires_at", "id"],  # NULLs (no end date) sort last in ascending order
+    "newest": ["-created_at", "id"],
+}
+
+
+@dataclass(frozen=True)
+class MarketFilters:
+    status: str = MarketStatus.OPEN  # or "all"
+    category: str = ""
+    market_type: str = ""
+    q: str = ""
+    sort: str = "trending"
+
+
+def market_list(*, filters: MarketFilters) -> QuerySet[Market]:
+    markets = Market.objects.all()
+    if filters.status != "all":
+        markets = markets.filter(status=filters.status)
+    if filters.category:
+        markets = markets.filter(category_slug=slugify(filters.category))
+    if filters.market_type:
+        markets = markets.filter(market_type=filters.market_type)
+    if filters.q:
+        markets = markets.filter(title__icontains=filters.q)
+    return markets.order_by(*SORTS[filters.sort])
+
+
+def market_get(*, market_id: str | UUID) -> Market:
+    """A market by id; a malformed or unknown id is MARKET_NOT_FOUND."""
+    try:
+        return Market.objects.get(pk=UUID(str(market_id)))
+    except (ValueError, Market.DoesNotExist) as exc:
+        raise MarketNotFound() from exc
+
+
+def market_categories() -> list[dict]:
+    """Categories with open markets, busiest first."""
+    rows = (
+        Market.objects.filter(status=MarketStatus.OPEN)
+        .values("category_slug")
+        .annotate(name=Min("category"), open_markets=Count("id"))
+        .order_by("-open_markets", "category_slug")
+    )
+    return [{"name": row["name"], "slug": row["category_slug"], "open_markets": row["open_markets"]} for row in rows]
+
+
+def markets_random(*, count: int) -> list[Market]:
+    return list(Market.objects.filter(status=MarketStatus.OPEN).order_by("?")[:count])
+
+
+def markets_for_odds_sync(*, limit: int) -> list[Market]:
+    """Open Polymarket markets with CLOB tokens, most traded first."""
+    return list(
+        Market.objects.filter(status=MarketStatus.OPEN, market_type=MarketType.POLYMARKET)
+        .exclude(this_token_id="")
+        .order_by("-volume_24h", "-volume", "id")
+        .only("id", "this_token_id", "that_token_id")[:limit]
+    )

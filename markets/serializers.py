@@ -1,0 +1,65 @@
+from rest_framework import serializers
+
+from thisthat.pagination import PageOutput
+
+ODDS = {"max_digits": 5, "decimal_places": 4}
+AMOUNT = {"max_digits": 20, "decimal_places": 2}
+
+
+class MarketOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    polymarket_id = serializers.CharField(allow_null=True)
+    slug = serializers.CharField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    this_option = serializers.CharField()
+    that_option = serializers.CharField()
+    this_odds = serializers.DecimalField(**ODDS, allow_null=True)
+    that_odds = serializers.DecimalField(**ODDS, allow_null=True)
+    liquidity = serializers.DecimalField(**AMOUNT)
+    volume = serializers.DecimalField(**AMOUNT)
+    category = serializers.CharField()
+    market_type = serializers.CharField()
+    status = serializers.CharField()
+    resolution = serializers.CharField(allow_null=True)
+    image_url = serializers.CharField()
+    expires_at = serializers.DateTimeField(allow_null=True)
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    odds_updated_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class MarketListOutput(PageOutput):
+    markets = MarketOutput(many=True)
+
+
+class MarketsOutput(serializers.Serializer):
+    markets = MarketOutput(many=True)
+
+
+class CategoryOutput(serializers.Serializer):
+    name = serializers.CharField()
+    slug = serializers.CharField()
+    open_markets = serializers.IntegerField()
+
+
+class CategoryListOutput(serializers.Serializer):
+    categories = CategoryOutput(many=True)
+
+
+class LiveOddsOutput(serializers.Serializer):
+    market_id = serializers.UUIDField()
+    this_odds = serializers.DecimalField(**ODDS, allow_null=True)
+    that_odds = serializers.DecimalField(**ODDS, allow_null=True)
+    source = serializers.ChoiceField(choices=["polymarket", "cache", "stored"])
+    fetched_at = serializers.DateTimeField(allow_null=True)
+    stale = serializers.BooleanField()
+
+
+class MarketFullOutput(serializers.Serializer):
+    market = MarketOutput()
+    live = LiveOddsOutput()
+
+
+class TaskQueuedOutput(serializers.Serializer):
+    task_id = serializers.CharField()

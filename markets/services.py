@@ -1,0 +1,253 @@
+"""The only writers of markets."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from thisthat.errors import ValidationFailed
+
+from .cache import listing_invalidate
+from .models import Market, MarketStatus, MarketType
+
+# Upstream fields an ingestion run may refresh on a market it already has.
+_SYNCED_FIELDS = [
+    "polymarket_gamma_id",
+    "title",
+    "description",
+    "slug",
+    "image_url",
+    "this_option",
+    "that_option",
+    "this_token_id",
+    "that_token_id",
+    "volume",
+    "liquidity",
+    "volume_24h",
+    "category",
+    "category_slug",
+    "expires_at",
+    "status",
+]
+_ODDS_FIELDS = ["this_odds", "that_odds", "odds_updated_at"]
+# Ingested prices only replace odds that the odds sync has not refreshed this recently.
+INGEST_ODDS_FRESH_SECONDS = 300
+ODDS_MIN, ODDS_MAX = Decimal("0.01"), Decimal("0.99")
+
+
+@dataclass(frozen=True)
+class ExternalMarket:
+    """A binary market as an upstream catalogue describes it, already validated."""
+
+    polymarket_id: str
+    polymarket_gamma_id: str
+    title: str
+    description: str
+    slug: str
+    image_url: str
+    this_option: str
+    that_option: str
+    this_token_id: str
+    that_token_id: str
+    this_odds: Decimal
+    that_odds: Decimal
+    volume: Decimal
+    liquidity: Decimal
+    volume_24h: Decimal
+    category: str
+    expires_at: datetime | None
+    closed: bool
+
+
+@dataclass
+class UpsertResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    settled: int = 0  # resolved or cancelled here: never touched by ingestion
+    created_ids: list = field(default_factory=list, repr=False)
+
+
+@dataclass(frozen=True)
+class OddsUpdate:
+    market_id: UUID
+    this_odds: Decimal
+    that_odds: Decimal
+
+
+def _synced_values(item: ExternalMarket) -> dict:
+    return {
+        "polymarket_gamma_id": item.polymarket_gamma_id,
+        "title": item.title,
+        "description": item.description,
+        "slug": item.slug,
+        "image_url": item.image_url,
+        "this_option": item.this_option,
+        "that_option": item.that_option,
+        "this_token_id": item.this_token_id,
+        "that_token_id": item.that_token_id,
+        "volume": item.volume,
+        "liquidity": item.liquidity,
+        "volume_24h": item.volume_24h,
+        "category": item.category,
+        "category_slug": slugify(item.category)[:100] or "uncategorized",
+        "expires_at": item.expires_at,
+        "status": MarketStatus.CLOSED if item.closed else MarketStatus.OPEN,
+    }
+
+
+@transaction.atomic
+def markets_upsert_external(*, markets: Sequence[ExternalMarket]) -> UpsertResult:
+    """Create or refresh Polymarket markets by conditionId in bulk: one read, one insert and one
+    update whatever the batch size. Settled markets are left as they are."""
+    now = timezone.now()
+    result = UpsertResult()
+    by_id = {item.polymarket_id: item for item in markets}
+    existing = {
+        market.polymarket_id: market for market in Market.objects.select_for_update().filter(polymarket_id__in=by_id)
+    }
+    to_create, to_update = [], []
+    for polymarket_id, item in by_id.items():
+        values = _synced_values(item)
+        market = existing.get(polymarket_id)
+        if market is None:
+            to_create.append(
+                Market(
+                    market_type=MarketType.POLYMARKET,
+                    polymarket_id=polymarket_id,
+                    this_odds=item.this_odds,
+                    that_odds=item.that_odds,
+                    odds_updated_at=now,
+                    created_at=now,
+                    updated_at=now,
+                    **values,
+                )
+            )
+            continue
+        if market.status in (MarketStatus.RESOLVED, MarketStatus.CANCELLED):
+            result.settled += 1
+            continue
+        changed = False
+        for name, value in values.items():
+            if getattr(market, name) != value:
+                setattr(market, name, value)
+                changed = True
+        odds_stale = market.odds_updated_at is None or (now - market.odds_updated_at).total_seconds() > (
+            INGEST_ODDS_FRESH_SECONDS
+        )
+        if odds_stale and (market.this_odds, market.that_odds) != (item.this_odds, item.that_odds):
+            market.this_odds, market.that_odds, market.odds_updated_at = item.this_odds, item.that_odds, now
+            changed = True
+        if changed:
+            market.updated_at = now
+            to_update.append(market)
+        else:
+            result.unchanged += 1
+    if to_create:
+        Market.objects.bulk_create(to_create, ignore_conflicts=True)
+    if to_update:
+        Market.objects.bulk_update(to_update, [*_SYNCED_FIELDS, *_ODDS_FIELDS, "updated_at"])
+    result.created, result.updated = len(to_create), len(to_update)
+    result.created_ids = [market.id for market in to_create]
+    if to_create or to_update:
+        listing_invalidate()
+    return result
+
+
+@transaction.atomic
+def market_odds_update_many(*, updates: Sequence[OddsUpdate]) -> int:
+    """Store fresh odds on open markets (one UPDATE); markets settled meanwhile are left alone."""
+    if not updates:
+        return 0
+    now = timezone.now()
+    rows = [
+        Market(id=update.market_id, this_odds=update.this_odds, that_odds=update.that_odds, odds_updated_at=now)
+        for update in updates
+    ]
+    updated = Market.objects.filter(status=MarketStatus.OPEN).bulk_update(rows, _ODDS_FIELDS)
+    if updated:
+        listing_invalidate()
+    return updated
+
+
+def validate_staff_odds(this_odds: Decimal, that_odds: Decimal) -> None:
+    for name, odds in (("thisOdds", this_odds), ("thatOdds", that_odds)):
+        if not ODDS_MIN <= odds <= ODDS_MAX:
+            raise ValidationFailed.on(name, f"Odds must lie between {ODDS_MIN} and {ODDS_MAX}.")
+    if abs(this_odds + that_odds - 1) > Decimal("0.02"):
+        raise ValidationFailed.on("thatOdds", "THIS and THAT odds must add up to 1 (± 0.02).")
+
+
+@transaction.atomic
+def market_create_credits(
+    *,
+    title: str,
+    this_odds: Decimal,
+    that_odds: Decimal,
+    description: str = "",
+    this_option: str = "Yes",
+    that_option: str = "No",
+    category: str = "Uncategorized",
+    expires_at: datetime | None = None,
+    image_url: str = "",
+) -> Market:
+    """A staff-run market whose odds staff set."""
+    validate_staff_odds(this_odds, that_odds)
+    now = timezone.now()
+    market = Market.objects.create(
+        market_type=MarketType.CREDITS,
+        title=title,
+        slug=slugify(title)[:255],
+        description=description,
+        this_option=this_option,
+        that_option=that_option,
+        this_odds=this_odds,
+        that_odds=that_odds,
+        odds_updated_at=now,
+        category=category,
+        category_slug=slugify(category)[:100] or "uncategorized",
+        expires_at=expires_at,
+        image_url=image_url,
+        created_at=now,
+        updated_at=now,
+    )
+    listing_invalidate()
+    return market
+
+
+STAFF_EDITABLE_FIELDS = (
+    "title",
+    "description",
+    "this_option",
+    "that_option",
+    "this_odds",
+    "that_odds",
+    "category",
+    "expires_at",
+    "image_url",
+)
+
+
+@transaction.atomic
+def market_update_credits(*, market_id: UUID, changes: dict[str, Any]) -> Market:
+    """Staff edits of a credits market (STAFF_EDITABLE_FIELDS only)."""
+    unknown = set(changes) - set(STAFF_EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"not editable by staff: {sorted(unknown)}")
+    market = Market.objects.select_for_update().get(pk=market_id, market_type=MarketType.CREDITS)
+    for name, value in changes.items():
+        setattr(market, name, value)
+    validate_staff_odds(market.this_odds, market.that_odds)
+    if "this_odds" in changes or "that_odds" in changes:
+        market.odds_updated_at = timezone.now()
+    market.category_slug = slugify(market.category)[:100] or "uncategorized"
+    market.updated_at = timezone.now()
+    market.save()
+    listing_invalidate()
+    return market

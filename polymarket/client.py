@@ -1,0 +1,206 @@
+"""HTTP access to Polymarket's Gamma (market metadata) and CLOB (prices) APIs.
+
+Speaks HTTP only: no models. Every call has connect/read timeouts, goes through the shared rate
+limiter and circuit breaker, and is retried with exponential backoff and jitter on connection
+errors, timeouts, 429 and 5xx (honouring Retry-After)."""
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from .resilience import CircuitBreaker, RateLimiter, UpstreamUnavailable
+
+logger = logging.getLogger(__name__)
+
+# Cursor values that mean "no more pages" (Gamma omits the key; CLOB-style APIs send "LTE=").
+_END_CURSORS = {None, "", "LTE="}
+
+
+class UpstreamRejected(Exception):
+    """Polymarket answered with a 4xx other than 429 (e.g. 404 for an unknown token)."""
+
+    def __init__(self, status: int, url: str):
+        super().__init__(f"Polymarket answered {status} for {url}")
+        self.status = status
+
+
+class UnexpectedPayload(Exception):
+    """Polymarket answered 2xx with something that is not the JSON we expect."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 4
+    backoff_base: float = 0.5
+    backoff_max: float = 8.0
+    retry_after_max: float = 30.0  # a longer Retry-After gives up instead of blocking a worker
+
+
+@dataclass(frozen=True)
+class GammaPage:
+    markets: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
+    except (TypeError, ValueError):
+        return None
+
+
+def _price(value: Any) -> Decimal | None:
+    """A price given as a decimal string or a number; None when absent or unparseable."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    try:
+        price = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return price if price.is_finite() else None
+
+
+class PolymarketClient:
+    def __init__(
+        self,
+        *,
+        gamma_url: str,
+        clob_url: str,
+        breaker: CircuitBreaker,
+        limiter: RateLimiter,
+        timeout: tuple[float, float] = (3.05, 10.0),
+        retry: RetryPolicy = RetryPolicy(),
+        rate_limit_wait: float = 60.0,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[], float] = random.random,
+    ):
+        self.gamma_url = gamma_url.rstrip("/")
+        self.clob_url = clob_url.rstrip("/")
+        self.breaker = breaker
+        self.limiter = limiter
+        self.timeout = timeout
+        self.retry = retry
+        self.rate_limit_wait = rate_limit_wait
+        self.session = session or self._pooled_session()
+        self.sleep = sleep
+        self.jitter = jitter
+
+    @staticmethod
+    def _pooled_session() -> requests.Session:
+        session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)  # we retry ourselves
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        session.headers.update({"Accept": "application/json", "User-Agent": "thisthat-backend/1.0"})
+        return session
+
+    def _backoff(self, attempt: int) -> float:
+        ceiling = min(self.retry.backoff_max, self.retry.backoff_base * 2**attempt)
+        return ceiling / 2 + self.jitter() * ceiling / 2  # "equal jitter": never zero, never in lockstep
+
+    def _request(self, method: str, url: str, *, params: Any = None, body: Any = None) -> Any:
+        problem = "no attempt made"
+        for attempt in range(self.retry.attempts):
+            self.breaker.before_call()
+            self.limiter.acquire(max_wait=self.rate_limit_wait)
+            delay = self._backoff(attempt)
+            try:
+                response = self.session.request(method, url, params=params, json=body, timeout=self.timeout)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                self.breaker.record_failure()
+                problem = f"{type(exc).__name__}: {exc}"
+            else:
+                status = response.status_code
+                if status == 429 or status >= 500:
+                    self.breaker.record_failure()
+                    problem = f"HTTP {status}"
+                    retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
+                    if retry_after is not None:
+                        if retry_after > self.retry.retry_after_max:
+                            raise UpstreamUnavailable(f"{url}: {problem}, Retry-After {retry_after:.0f}s is too long")
+                        delay = retry_after
+                else:
+                    self.breaker.record_success()
+                    if status >= 400:
+                        raise UpstreamRejected(status, url)
+                    try:
+                        return response.json()
+                    except ValueError as exc:
+                        raise UnexpectedPayload(f"{url}: answer is not JSON") from exc
+            logger.warning(
+                "polymarket request failed",
+                extra={"url": url, "attempt": attempt + 1, "problem": problem},
+            )
+            if attempt + 1 < self.retry.attempts:
+                self.sleep(delay)
+        raise UpstreamUnavailable(f"{url}: {problem} after {self.retry.attempts} attempts")
+
+    # --- Gamma ---------------------------------------------------------------------------------
+    def gamma_markets_page(self, *, after_cursor: str | None = None, limit: int = 100) -> GammaPage:
+        """One page of open, unarchived markets with their tags, busiest first (keyset pagination:
+        the cursor goes back as `after_cursor`; the last page has no `next_cursor`)."""
+        params = {
+            "closed": "false",
+            "archived": "false",
+            "include_tag": "true",
+            "limit": limit,
+            "order": "volume24hr",
+            "ascending": "false",
+        }
+        if after_cursor:
+            params["after_cursor"] = after_cursor
+        payload = self._request("GET", f"{self.gamma_url}/markets/keyset", params=params)
+        if isinstance(payload, list):  # an older listing shape: one page, no cursor
+            return GammaPage(markets=payload, next_cursor=None)
+        if not isinstance(payload, dict) or not isinstance(payload.get("markets"), list):
+            raise UnexpectedPayload("Gamma keyset answer has no markets list")
+        cursor = payload.get("next_cursor")
+        return GammaPage(markets=payload["markets"], next_cursor=None if cursor in _END_CURSORS else str(cursor))
+
+    def gamma_market(self, gamma_id: str) -> dict[str, Any]:
+        payload = self._request("GET", f"{self.gamma_url}/markets/{gamma_id}", params={"include_tag": "true"})
+        if not isinstance(payload, dict):
+            raise UnexpectedPayload("Gamma market answer is not an object")
+        return payload
+
+    # --- CLOB ----------------------------------------------------------------------------------
+    def clob_market(self, condition_id: str) -> dict[str, Any]:
+        payload = self._request("GET", f"{self.clob_url}/markets/{condition_id}")
+        if not isinstance(payload, dict):
+            raise UnexpectedPayload("CLOB market answer is not an object")
+        return payload
+
+    def midpoint(self, token_id: str) -> Decimal | None:
+        """The token's midpoint price, or None when the answer carries none."""
+        payload = self._request("GET", f"{self.clob_url}/midpoint", params={"token_id": token_id})
+        if not isinstance(payload, dict):
+            raise UnexpectedPayload("CLOB midpoint answer is not an object")
+        return _price(payload.get("mid", payload.get("mid_price")))
+
+    def midpoints(self, token_ids: Iterable[str]) -> dict[str, Decimal]:
+        """Midpoints for many tokens in one request; tokens without a usable price are left out."""
+        body = [{"token_id": token_id} for token_id in token_ids]
+        payload = self._request("POST", f"{self.clob_url}/midpoints", body=body)
+        if not isinstance(payload, dict):
+            raise UnexpectedPayload("CLOB midpoints answer is not an object")
+        prices = {}
+        for token_id, value in payload.items():
+            price = _price(value.get("mid", value.get("mid_price")) if isinstance(value, dict) else value)
+            if price is not None:
+                prices[str(token_id)] = price
+        return prices

@@ -1,0 +1,236 @@
+"""Polymarket jobs: market ingestion and odds sync. They fetch through the client, map with the
+pure functions of `mapping`, and write only through `markets.services`."""
+
+import json
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import DatabaseError
+from django.utils import timezone
+
+from markets import selectors as market_selectors
+from markets import services as market_services
+from markets.services import ExternalMarket, OddsUpdate
+
+from .client import PolymarketClient, UnexpectedPayload, UpstreamRejected
+from .connection import polymarket_client
+from .mapping import Skip, gamma_to_market
+from .prices import odds_pair, prices_cache_many
+from .resilience import UpstreamUnavailable
+
+logger = logging.getLogger(__name__)
+
+UPSERT_CHUNK = 500
+DEMO_MARKETS_FILE = Path(__file__).resolve().parent / "demo" / "gamma_markets.json"
+Progress = Callable[[str], None]
+
+
+def _last_success_key(job: str) -> str:
+    return f"polymarket:last-success:{job}"
+
+
+def job_succeeded(job: str) -> None:
+    cache.set(_last_success_key(job), timezone.now().isoformat(), timeout=None)
+
+
+def last_successes() -> dict[str, str | None]:
+    jobs = ("ingestion", "odds_sync", "resolution_poll")
+    found = cache.get_many([_last_success_key(job) for job in jobs])
+    return {job: found.get(_last_success_key(job)) for job in jobs}
+
+
+@dataclass
+class IngestSummary:
+    pages: int = 0
+    fetched: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    settled: int = 0
+    skipped: Counter = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)
+    duration_seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {
+            "pages": self.pages,
+            "fetched": self.fetched,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "settled": self.settled,
+            "skipped": dict(self.skipped),
+            "skipped_total": sum(self.skipped.values()),
+            "errors": self.errors,
+            "duration_seconds": round(self.duration_seconds, 3),
+        }
+
+
+def _map_rows(rows: list, summary: IngestSummary, seen: dict[str, ExternalMarket]) -> None:
+    for row in rows:
+        try:
+            market = gamma_to_market(row)
+        except Skip as skip:
+            summary.skipped[skip.reason] += 1
+            continue
+        if market.polymarket_id in seen:
+            summary.skipped["duplicate"] += 1
+            continue
+        seen[market.polymarket_id] = market
+
+
+def _upsert(markets: list[ExternalMarket], summary: IngestSummary) -> None:
+    for start in range(0, len(markets), UPSERT_CHUNK):
+        chunk = markets[start : start + UPSERT_CHUNK]
+        try:
+            result = market_services.markets_upsert_external(markets=chunk)
+        except DatabaseError as exc:  # one bad chunk must not lose the others
+            logger.exception("ingestion chunk failed", extra={"size": len(chunk)})
+            summary.errors.append(f"upsert of {len(chunk)} markets failed: {exc.__class__.__name__}")
+            continue
+        summary.created += result.created
+        summary.updated += result.updated
+        summary.unchanged += result.unchanged
+        summary.settled += result.settled
+
+
+def markets_ingest(
+    *,
+    client: PolymarketClient | None = None,
+    max_markets: int | None = None,
+    page_size: int | None = None,
+    max_pages: int | None = None,
+    progress: Progress | None = None,
+) -> IngestSummary:
+    """Page through Gamma's open markets (keyset) and upsert the `max_markets` most traded in the
+    last 24 h. A bad row is skipped by reason; a failed page ends the paging but keeps what was read."""
+    client = client or polymarket_client()
+    max_markets = max_markets or settings.POLYMARKET_INGEST_MAX_MARKETS
+    page_size = page_size or settings.POLYMARKET_INGEST_PAGE_SIZE
+    max_pages = max_pages or settings.POLYMARKET_INGEST_MAX_PAGES
+    started = time.monotonic()
+    summary = IngestSummary()
+    seen: dict[str, ExternalMarket] = {}
+    cursor, cursors_used = None, set()
+    # We ask for the busiest first; while the answer really is in that order, we can stop as soon
+    # as we hold max_markets. If it is not, we read every page and pick the busiest ourselves.
+    busiest_first, floor = True, None
+    while summary.pages < max_pages:
+        try:
+            page = client.gamma_markets_page(after_cursor=cursor, limit=page_size)
+        except (UpstreamUnavailable, UpstreamRejected, UnexpectedPayload) as exc:
+            summary.errors.append(f"page {summary.pages + 1}: {exc}")
+            logger.warning("ingestion stopped paging", extra={"page": summary.pages + 1, "problem": str(exc)})
+            break
+        summary.pages += 1
+        summary.fetched += len(page.markets)
+        before = len(seen)
+        _map_rows(page.markets, summary, seen)
+        for market in list(seen.values())[before:]:
+            if floor is not None and market.volume_24h > floor:
+                busiest_first = False
+            floor = market.volume_24h if floor is None else min(floor, market.volume_24h)
+        if progress:
+            progress(f"page {summary.pages}: {len(page.markets)} rows, {len(seen)} usable markets so far")
+        if page.next_cursor is None or (busiest_first and len(seen) >= max_markets):
+            break
+        if page.next_cursor in cursors_used:
+            summary.errors.append(f"page {summary.pages}: cursor repeated, paging stopped")
+            break
+        cursors_used.add(page.next_cursor)
+        cursor = page.next_cursor
+    else:
+        summary.errors.append(f"stopped after {max_pages} pages (POLYMARKET_INGEST_MAX_PAGES)")
+    chosen = sorted(seen.values(), key=lambda market: market.volume_24h, reverse=True)[:max_markets]
+    _upsert(chosen, summary)
+    summary.duration_seconds = time.monotonic() - started
+    if summary.pages and not any(error.startswith("upsert") for error in summary.errors):
+        job_succeeded("ingestion")
+    logger.info("ingestion finished", extra=summary.as_dict())
+    return summary
+
+
+def demo_markets_load() -> IngestSummary:
+    """Load the bundled Polymarket-format demo catalogue through the same mapping and upsert."""
+    summary = IngestSummary()
+    seen: dict[str, ExternalMarket] = {}
+    rows = json.loads(DEMO_MARKETS_FILE.read_text())
+    summary.fetched = len(rows)
+    _map_rows(rows, summary, seen)
+    _upsert(list(seen.values()), summary)
+    return summary
+
+
+@dataclass
+class OddsSyncSummary:
+    markets: int = 0
+    updated: int = 0
+    without_price: int = 0
+    requests: int = 0
+    errors: list[str] = field(default_factory=list)
+    duration_seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {
+            "markets": self.markets,
+            "updated": self.updated,
+            "without_price": self.without_price,
+            "requests": self.requests,
+            "errors": self.errors,
+            "duration_seconds": round(self.duration_seconds, 3),
+        }
+
+
+def odds_sync(
+    *,
+    client: PolymarketClient | None = None,
+    max_markets: int | None = None,
+    batch_size: int | None = None,
+    progress: Progress | None = None,
+) -> OddsSyncSummary:
+    """Refresh open markets' odds from CLOB midpoints in batches, busiest first, and refresh the
+    shared price cache. A failed batch is reported and the rest go on; an open breaker stops the run."""
+    client = client or polymarket_client()
+    max_markets = max_markets or settings.POLYMARKET_ODDS_SYNC_MAX_MARKETS
+    batch_size = batch_size or settings.POLYMARKET_ODDS_BATCH_SIZE
+    started = time.monotonic()
+    summary = OddsSyncSummary()
+    markets = market_selectors.markets_for_odds_sync(limit=max_markets)
+    summary.markets = len(markets)
+    for start in range(0, len(markets), batch_size):
+        batch = markets[start : start + batch_size]
+        tokens = [token for market in batch for token in (market.this_token_id, market.that_token_id) if token]
+        summary.requests += 1
+        try:
+            prices = client.midpoints(tokens)
+        except UpstreamUnavailable as exc:
+            summary.errors.append(f"batch {start // batch_size + 1}: {exc}")
+            if client.breaker.state() != "closed":
+                break
+            continue
+        except (UpstreamRejected, UnexpectedPayload) as exc:
+            summary.errors.append(f"batch {start // batch_size + 1}: {exc}")
+            continue
+        fresh = {}
+        for market in batch:
+            pair = odds_pair(prices.get(market.this_token_id), prices.get(market.that_token_id))
+            if pair is None:
+                summary.without_price += 1
+            else:
+                fresh[market.id] = pair
+        updates = [OddsUpdate(market_id, *pair) for market_id, pair in fresh.items()]
+        summary.updated += market_services.market_odds_update_many(updates=updates)
+        prices_cache_many(fresh, fetched_at=timezone.now())
+        if progress:
+            progress(f"batch {start // batch_size + 1}: {len(fresh)} of {len(batch)} markets priced")
+    summary.duration_seconds = time.monotonic() - started
+    if summary.requests and len(summary.errors) < summary.requests:
+        job_succeeded("odds_sync")
+    logger.info("odds sync finished", extra=summary.as_dict())
+    return summary
