@@ -152,7 +152,7 @@ def markets_ingest(
     summary.duration_seconds = time.monotonic() - started
     if summary.pages and not any(error.startswith("upsert") for error in summary.errors):
         job_succeeded("ingestion")
-    logger.info("ingestion finished", extra=summary.as_dict())
+    logger.info("ingestion finished", extra={"summary": summary.as_dict()})
     return summary
 
 
@@ -232,5 +232,5 @@ def odds_sync(
     summary.duration_seconds = time.monotonic() - started
     if summary.requests and len(summary.errors) < summary.requests:
         job_succeeded("odds_sync")
-    logger.info("odds sync finished", extra=summary.as_dict())
+    logger.info("odds sync finished", extra={"summary": summary.as_dict()})
     return summary
