@@ -1,12 +1,15 @@
 """`make bench`: start gunicorn on loopback against PostgreSQL and Redis, drive it with concurrent
 clients, and print throughput and latency percentiles per scenario.
 
-Uses its own database (thisthat_bench) and Redis db 2, turns rate limits off, and stops the
-server when done. Every loop is bounded by a request count.
+Uses its own database (thisthat_bench, recreated on every run so numbers are comparable) and
+Redis db 2, turns rate limits off, and stops the server when done. Polymarket is the stand-in server
+of bench/polymarket_standin.py on loopback (2,000 markets, 5% of rows malformed). Every loop is
+bounded by a request count.
 """
 
 import argparse
 import os
+import re
 import secrets
 import socket
 import statistics
@@ -18,7 +21,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import psycopg
 import requests
+from psycopg import sql
+
+from bench.polymarket_standin import StandinState, build_markets, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "bench-Passw0rd-2026"
@@ -45,8 +52,14 @@ def _server_env(database_url: str, redis_url: str) -> dict[str, str]:
     }
 
 
+def _recreate_database(database_url: str) -> None:
+    name = database_url.rsplit("/", 1)[1]
+    with psycopg.connect(database_url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
 def _start_server(env: dict[str, str], port: int, workers: int, threads: int) -> subprocess.Popen:
-    subprocess.run([sys.executable, "scripts/createdb.py"], cwd=ROOT, env=env, check=True)
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "thisthat.wsgi", "--bind", f"127.0.0.1:{port}",
@@ -88,6 +101,50 @@ def _measure(name: str, clients: int, per_client: int, request: Callable[[reques
     )
 
 
+def _manage(env: dict[str, str], *command: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "manage.py", *command], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    if done.returncode:
+        raise SystemExit(f"manage.py {' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout.strip().splitlines()[-1]
+
+
+def _polymarket_jobs(env: dict[str, str], standin_url: str) -> None:
+    """Ingestion and odds sync against the stand-in, timed by the jobs' own summaries."""
+    job_env = {**env, "POLYMARKET_GAMMA_URL": standin_url, "POLYMARKET_CLOB_URL": standin_url}
+    print("| job | summary | markets/s |")
+    print("|---|---|---|")
+    for label in ("ingest_markets (empty catalogue)", "ingest_markets (again: nothing changed)"):
+        line = _manage(job_env, "ingest_markets")
+        seconds = float(re.search(r"in ([0-9.]+)s", line).group(1))
+        stored = sum(int(n) for n in re.findall(r"(\d+) (?:created|updated|unchanged)", line))
+        print(f"| {label} | {line} | {stored / seconds:,.0f} |", flush=True)
+    line = _manage(job_env, "sync_odds")
+    seconds = float(re.search(r"in ([0-9.]+)s", line).group(1))
+    synced = int(re.search(r"Synced odds of (\d+)", line).group(1))
+    print(f"| sync_odds | {line} | {synced / seconds:,.0f} |", flush=True)
+
+
+def _market_reads(api: str, clients: int) -> None:
+    market_ids = [market["id"] for market in requests.get(f"{api}/markets?limit=100").json()["markets"]]
+    words = ["will", "the", "2027", "price", "win", "rate", "by", "election"]
+    _measure("GET /markets (cached page)", clients, 100, lambda s, i: s.get(f"{api}/markets"))
+    _measure(
+        "GET /markets (search, sort, offset: uncached)",
+        clients,
+        50,
+        lambda s, i: s.get(
+            f"{api}/markets",
+            params={"q": words[i % len(words)], "sort": "newest", "offset": secrets.randbelow(500), "limit": 50},
+        ),
+    )
+    _measure("GET /markets/{id}", clients, 100, lambda s, i: s.get(f"{api}/markets/{secrets.choice(market_ids)}"))
+    _measure(
+        "GET /markets/{id}/live", clients, 100, lambda s, i: s.get(f"{api}/markets/{secrets.choice(market_ids)}/live")
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients per scenario")
@@ -98,9 +155,20 @@ def main() -> None:
     database_url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/thisthat_bench")
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/2")
     port = _free_port()
-    server = _start_server(_server_env(database_url, redis_url), port, args.workers, args.threads)
+    env = _server_env(database_url, redis_url)
+    _recreate_database(database_url)
+    standin, _ = serve(port=0, state=StandinState(build_markets(2000, seed=1, bad_fraction=0.05), seed=1))
+    standin_url = f"http://127.0.0.1:{standin.server_address[1]}"
+    server = _start_server(
+        {**env, "POLYMARKET_GAMMA_URL": standin_url, "POLYMARKET_CLOB_URL": standin_url},
+        port,
+        args.workers,
+        args.threads,
+    )
     api = f"http://127.0.0.1:{port}/api/v1"
     try:
+        _polymarket_jobs(env, standin_url)
+        print()
         run = uuid.uuid4().hex[:6]
         users: list[tuple[str, str]] = []
 
@@ -136,9 +204,11 @@ def main() -> None:
             lambda s, i: s.get(f"{api}/users/me", headers={"Authorization": f"Bearer {users[i][1]}"}),
         )
         _measure("GET /health", args.clients, 100, lambda s, i: s.get(f"http://127.0.0.1:{port}/health"))
+        _market_reads(api, args.clients)
     finally:
         server.terminate()
         server.wait(timeout=30)
+        standin.shutdown()
 
 
 if __name__ == "__main__":

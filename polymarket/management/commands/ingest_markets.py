@@ -22,7 +22,7 @@ class Command(BaseCommand):
         for error in summary.errors:
             self.stderr.write(f"problem: {error}")
         line = (
-            f"Ingested {summary.pages} pages ({summary.fetched} rows) in {summary.duration_seconds:.1f}s: "
+            f"Ingested {summary.pages} pages ({summary.fetched} rows) in {summary.duration_seconds:.2f}s: "
             f"{summary.created} created, {summary.updated} updated, {summary.unchanged} unchanged, "
             f"{sum(summary.skipped.values())} skipped {json.dumps(dict(summary.skipped), sort_keys=True)}"
         )

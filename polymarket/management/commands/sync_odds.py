@@ -17,7 +17,7 @@ class Command(BaseCommand):
             self.stderr.write(f"problem: {error}")
         line = (
             f"Synced odds of {summary.updated} of {summary.markets} markets in {summary.requests} requests "
-            f"({summary.without_price} without a price) in {summary.duration_seconds:.1f}s"
+            f"({summary.without_price} without a price) in {summary.duration_seconds:.2f}s"
         )
         if summary.requests and len(summary.errors) == summary.requests:
             raise CommandError(f"{line} — Polymarket could not be read.")
