@@ -8,6 +8,7 @@ from .ops import HealthApi, ReadyApi
 api_v1 = [
     path("auth/", include("accounts.urls_auth")),
     path("users/", include("accounts.urls_users")),
+    path("", include("economy.urls")),
 ]
 
 urlpatterns = [
