@@ -4,7 +4,7 @@ import factory
 
 from accounts.models import User
 from accounts.services import user_create
-from economy.models import LedgerKind
+from economy.models import CreditPackage, LedgerKind
 from economy.services import ledger_post
 
 DEFAULT_PASSWORD = "correct-horse-battery-staple"
@@ -31,3 +31,14 @@ class UserFactory(factory.django.DjangoModelFactory):
             ledger_post(user_id=user.pk, amount=balance - user.credit_balance, kind=LedgerKind.ADMIN_ADJUSTMENT)
             user.refresh_from_db()
         return user
+
+
+class CreditPackageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CreditPackage
+
+    name = factory.Sequence(lambda n: f"Pack {n}")
+    credits = Decimal("500")
+    price_usd = Decimal("4.99")
+    is_active = True
+    sort_order = factory.Sequence(lambda n: 1000 + n)
