@@ -51,7 +51,7 @@ class DailyRewardApi(APIView):
         operation_id="rewards_daily_status", responses={200: DailyRewardStatusOutput, **error_responses(401)}
     )
     def get(self, request):
-        return Response(DailyRewardStatusOutput(services.daily_reward_state(user=request.user)).data)
+        return Response(DailyRewardStatusOutput(services.daily_reward_state(user_id=request.user.pk)).data)
 
     @extend_schema(
         operation_id="rewards_daily_claim",

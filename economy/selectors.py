@@ -61,6 +61,11 @@ def daily_rewards_for_user(*, user_id: UUID) -> QuerySet[DailyReward]:
     return DailyReward.objects.filter(user_id=user_id).order_by("-claimed_at", "-id")
 
 
+def daily_reward_latest(*, user_id: UUID) -> DailyReward | None:
+    """The user's most recent daily reward: the record the streak is read from."""
+    return DailyReward.objects.filter(user_id=user_id).order_by("-claimed_on", "-claimed_at").first()
+
+
 def purchases_for_user(*, user_id: UUID) -> QuerySet[Purchase]:
     return Purchase.objects.filter(user_id=user_id).order_by("-created_at", "-id")
 

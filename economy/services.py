@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 from uuid import UUID
 
 from django.conf import settings
@@ -32,9 +32,7 @@ from .models import (
 )
 from .payments import PaymentProvider, payment_provider
 from .rules import DailyRewardState, RewardLadder, daily_reward_for, utc_day, utc_midnight
-
-if TYPE_CHECKING:
-    from accounts.models import User
+from .selectors import daily_reward_latest
 
 logger = logging.getLogger(__name__)
 
@@ -94,11 +92,15 @@ def reward_ladder() -> RewardLadder:
     )
 
 
-def daily_reward_state(*, user: "User", now: datetime | None = None) -> DailyRewardState:
-    """Whether `user` can claim now, their current streak and what the next claim pays."""
+def daily_reward_state(
+    *, user_id: UUID, now: datetime | None = None, last: DailyReward | None = None
+) -> DailyRewardState:
+    """Whether the user can claim now, their current streak and what the next claim pays. The
+    reward rows are the record (`last` saves the look-up when the caller has it)."""
+    last = last or daily_reward_latest(user_id=user_id)
     return daily_reward_for(
-        last_claimed_at=user.last_daily_reward_at,
-        streak=user.daily_streak,
+        last_claimed_at=last.claimed_at if last else None,
+        streak=last.streak_day if last else 0,
         now=now or timezone.now(),
         ladder=reward_ladder(),
     )
@@ -124,8 +126,8 @@ def daily_reward_claim(*, user_id: UUID, now: datetime | None = None) -> DailyRe
     nothing is recorded.
     """
     now = now or timezone.now()
-    user = get_user_model().objects.select_for_update(no_key=True).only(*_STREAK_FIELDS).get(pk=user_id)
-    state = daily_reward_state(user=user, now=now)
+    get_user_model().objects.select_for_update(no_key=True).filter(pk=user_id).values_list("pk").get()
+    state = daily_reward_state(user_id=user_id, now=now)
     if not state.can_claim:
         raise _already_claimed(state.next_claim_available)
     try:
@@ -147,13 +149,10 @@ def daily_reward_claim(*, user_id: UUID, now: datetime | None = None) -> DailyRe
         description=f"Daily reward, day {reward.streak_day} of your streak",
         enforce_cap=True,
     )
+    # The profile's copy of the streak (dailyStreak, lastDailyRewardAt); never the balance.
     get_user_model().objects.filter(pk=user_id).update(daily_streak=reward.streak_day, last_daily_reward_at=now)
-    user.daily_streak, user.last_daily_reward_at = reward.streak_day, now
-    state = daily_reward_state(user=user, now=now)
+    state = daily_reward_state(user_id=user_id, now=now, last=reward)
     return DailyRewardClaim(reward=reward, new_balance=entry.balance_after, state=state)
-
-
-_STREAK_FIELDS = ("id", "daily_streak", "last_daily_reward_at")
 
 
 def _iso(moment: datetime) -> str:
