@@ -50,6 +50,7 @@ class UserAdmin(DjangoUserAdmin):
         "created_at",
         "last_login",
         "ledger_link",
+        "credit_adjust_link",
     ]
     fieldsets = [
         (None, {"fields": ["id", "username", "email", "password"]}),
@@ -59,6 +60,7 @@ class UserAdmin(DjangoUserAdmin):
                 "fields": [
                     "credit_balance",
                     "ledger_link",
+                    "credit_adjust_link",
                     "total_volume",
                     "overall_pnl",
                     "rank_by_pnl",
@@ -75,6 +77,11 @@ class UserAdmin(DjangoUserAdmin):
     def ledger_link(self, user: User) -> str:
         url = reverse("admin:economy_ledgerentry_changelist") + f"?user__id__exact={user.pk}"
         return format_html('<a href="{}">View this user\'s ledger</a>', url)
+
+    @admin.display(description="Adjust")
+    def credit_adjust_link(self, user: User) -> str:
+        url = reverse("admin:economy_credit_adjust") + f"?user={user.pk}"
+        return format_html('<a href="{}">Adjust credits through the ledger</a>', url)
 
     def has_add_permission(self, request) -> bool:
         # Accounts are created by registration (or `createsuperuser`) so the signup bonus is posted.

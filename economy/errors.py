@@ -11,3 +11,15 @@ class BalanceLimit(Conflict):
 
 class DuplicateLedgerPosting(Conflict):
     code, message = "DUPLICATE_POSTING", "This credit movement has already been recorded."
+
+
+class DailyRewardClaimed(Conflict):
+    code, message = "DAILY_REWARD_CLAIMED", "Today's daily reward has already been claimed."
+
+
+class IdempotencyConflict(Conflict):
+    code, message = "IDEMPOTENCY_CONFLICT", "This Idempotency-Key was already used with a different request."
+
+
+class PaymentFailed(DomainError):
+    code, status, message = "PAYMENT_FAILED", 402, "The payment was declined."

@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -70,6 +72,112 @@ class LedgerEntry(models.Model):
                 fields=["user"], condition=models.Q(kind=LedgerKind.SIGNUP_BONUS), name="ledger_one_signup_bonus"
             ),
         ]
+        permissions = [("adjust_credits", "Can adjust user credits through the ledger")]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount:+} → {self.balance_after}"
+
+
+class DailyReward(models.Model):
+    """One claimed daily reward. The database allows one per user per UTC calendar day."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="daily_rewards")
+    streak_day = models.PositiveIntegerField()
+    credits_awarded = models.DecimalField(max_digits=18, decimal_places=2)
+    claimed_on = models.DateField(help_text="The UTC calendar day of the claim.")
+    claimed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "economy_daily_reward"
+        ordering = ["-claimed_at"]
+        indexes = [models.Index(fields=["user", "-claimed_at"], name="daily_reward_user_recent_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "claimed_on"], name="daily_reward_once_per_day"),
+            models.CheckConstraint(condition=models.Q(streak_day__gte=1), name="daily_reward_streak_day_positive"),
+            models.CheckConstraint(condition=models.Q(credits_awarded__gt=0), name="daily_reward_credits_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"day {self.streak_day}: {self.credits_awarded} on {self.claimed_on}"
+
+
+class CreditPackage(models.Model):
+    """A credit pack on sale; staff edit them in the admin."""
+
+    name = models.CharField(max_length=64)
+    credits = models.DecimalField(max_digits=18, decimal_places=2)
+    price_usd = models.DecimalField(max_digits=10, decimal_places=2)
+    is_active = models.BooleanField(default=True, help_text="Only active packages are listed and sold.")
+    sort_order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "economy_credit_package"
+        ordering = ["sort_order", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(credits__gt=0), name="credit_package_credits_positive"),
+            models.CheckConstraint(condition=models.Q(price_usd__gte=0), name="credit_package_price_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.credits} credits, ${self.price_usd})"
+
+
+class PurchaseStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+
+
+class Purchase(models.Model):
+    """A credit pack bought by a user; credits and price are copied from the package at the time."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="purchases")
+    package = models.ForeignKey(CreditPackage, on_delete=models.PROTECT, related_name="purchases")
+    credits = models.DecimalField(max_digits=18, decimal_places=2)
+    price_usd = models.DecimalField(max_digits=10, decimal_places=2)
+    provider = models.CharField(max_length=32)
+    status = models.CharField(max_length=16, choices=PurchaseStatus.choices, default=PurchaseStatus.PENDING)
+    provider_reference = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "economy_purchase"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="purchase_user_recent_idx")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(credits__gt=0), name="purchase_credits_positive"),
+            models.CheckConstraint(condition=models.Q(price_usd__gte=0), name="purchase_price_non_negative"),
+            models.CheckConstraint(
+                condition=~models.Q(status="completed") | models.Q(completed_at__isnull=False),
+                name="purchase_completed_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.credits} credits for ${self.price_usd} ({self.status})"
+
+
+class IdempotencyKey(models.Model):
+    """The first response to a request sent with an `Idempotency-Key` header, replayed to retries
+    (SPEC §4). Keys are per user; `request_fingerprint` tells a retry from a different request."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    scope = models.CharField(max_length=32, help_text="The operation the key was first used for, e.g. purchases.")
+    request_fingerprint = models.CharField(max_length=64, help_text="sha256 of method, path and JSON body.")
+    # Written in the same transaction as the key row, so other transactions never see them empty.
+    response_status = models.PositiveSmallIntegerField(null=True)
+    # JSON text rather than jsonb, which would reorder the keys: a replay is byte-for-byte the same.
+    response_body = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "economy_idempotency_key"
+        indexes = [models.Index(fields=["created_at"], name="idempotency_key_created_idx")]
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.scope}: {self.key}"

@@ -1,16 +1,40 @@
 """The one door for credits: every balance change is posted here, with its ledger row, in one
 transaction, under a row lock on the user."""
 
+import logging
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 from uuid import UUID
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
+from rest_framework import serializers
 
-from .errors import BalanceLimit, DuplicateLedgerPosting, InsufficientBalance
-from .models import ONCE_PER_REFERENCE, LedgerEntry, LedgerKind
+from thisthat.errors import RateLimited, ValidationFailed
+from thisthat.rates import parse_rate
+
+from .errors import BalanceLimit, DailyRewardClaimed, DuplicateLedgerPosting, InsufficientBalance, PaymentFailed
+from .models import (
+    ONCE_PER_REFERENCE,
+    CreditPackage,
+    DailyReward,
+    IdempotencyKey,
+    LedgerEntry,
+    LedgerKind,
+    Purchase,
+    PurchaseStatus,
+)
+from .payments import PaymentProvider, payment_provider
+from .rules import DailyRewardState, RewardLadder, daily_reward_for, utc_day, utc_midnight
+from .selectors import daily_reward_latest
+
+logger = logging.getLogger(__name__)
 
 CENT = Decimal("0.01")
 
@@ -59,3 +83,208 @@ def ledger_post(
         raise DuplicateLedgerPosting(details={"kind": kind, "referenceId": reference_id}) from exc
     users.filter(pk=user_id).update(credit_balance=new_balance, total_volume=F("total_volume") + volume)
     return entry
+
+
+# --- daily reward ----------------------------------------------------------------------------------
+def reward_ladder() -> RewardLadder:
+    return RewardLadder(
+        base=settings.DAILY_REWARD_BASE, step=settings.DAILY_REWARD_STEP, maximum=settings.DAILY_REWARD_MAX
+    )
+
+
+def daily_reward_state(
+    *, user_id: UUID, now: datetime | None = None, last: DailyReward | None = None
+) -> DailyRewardState:
+    """Whether the user can claim now, their current streak and what the next claim pays. The
+    reward rows are the record (`last` saves the look-up when the caller has it)."""
+    last = last or daily_reward_latest(user_id=user_id)
+    return daily_reward_for(
+        last_claimed_at=last.claimed_at if last else None,
+        streak=last.streak_day if last else 0,
+        now=now or timezone.now(),
+        ladder=reward_ladder(),
+    )
+
+
+def _already_claimed(next_claim_available: datetime) -> DailyRewardClaimed:
+    return DailyRewardClaimed(details={"nextClaimAvailable": _iso(next_claim_available)})
+
+
+@dataclass(frozen=True)
+class DailyRewardClaim:
+    reward: DailyReward
+    new_balance: Decimal
+    state: DailyRewardState  # after the claim: can_claim is False until the next UTC midnight
+
+
+@transaction.atomic
+def daily_reward_claim(*, user_id: UUID, now: datetime | None = None) -> DailyRewardClaim:
+    """Pay today's reward once per UTC day, continuing or restarting the streak (SPEC §6).
+
+    The user row is locked first, so parallel claims read and write the streak one at a time; the
+    one-per-day unique constraint is the backstop. Over MAX_CREDIT_BALANCE it is BALANCE_LIMIT and
+    nothing is recorded.
+    """
+    now = now or timezone.now()
+    get_user_model().objects.select_for_update(no_key=True).filter(pk=user_id).values_list("pk").get()
+    state = daily_reward_state(user_id=user_id, now=now)
+    if not state.can_claim:
+        raise _already_claimed(state.next_claim_available)
+    try:
+        with transaction.atomic():
+            reward = DailyReward.objects.create(
+                user_id=user_id,
+                streak_day=state.next_streak_day,
+                credits_awarded=state.next_amount,
+                claimed_on=utc_day(now),
+                claimed_at=now,
+            )
+    except IntegrityError as exc:  # the database says today is taken
+        raise _already_claimed(utc_midnight(utc_day(now) + timedelta(days=1))) from exc
+    entry = ledger_post(
+        user_id=user_id,
+        amount=reward.credits_awarded,
+        kind=LedgerKind.DAILY_REWARD,
+        reference_id=reward.pk,
+        description=f"Daily reward, day {reward.streak_day} of your streak",
+        enforce_cap=True,
+    )
+    # The profile's copy of the streak (dailyStreak, lastDailyRewardAt); never the balance.
+    get_user_model().objects.filter(pk=user_id).update(daily_streak=reward.streak_day, last_daily_reward_at=now)
+    state = daily_reward_state(user_id=user_id, now=now, last=reward)
+    return DailyRewardClaim(reward=reward, new_balance=entry.balance_after, state=state)
+
+
+def _iso(moment: datetime) -> str:
+    return serializers.DateTimeField().to_representation(moment)
+
+
+# --- purchases -------------------------------------------------------------------------------------
+class PurchaseOutcome(NamedTuple):
+    purchase: Purchase
+    new_balance: Decimal
+
+
+def _ensure_purchase_rate(*, user_id: UUID, now: datetime) -> None:
+    """At most N purchases per user per rolling period (the `purchases` rate, SPEC §9). Counted
+    here, under the user lock, so a replayed request never counts and parallel ones can't slip by."""
+    if not settings.RATE_LIMIT_ENABLED:
+        return
+    limit, period = parse_rate(settings.RATE_LIMITS["purchases"])
+    window_start = now - timedelta(seconds=period)
+    recent = list(
+        Purchase.objects.filter(user_id=user_id, created_at__gt=window_start)
+        .exclude(status=PurchaseStatus.FAILED)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)[:limit]
+    )
+    if len(recent) >= limit:
+        oldest = recent[-1]
+        retry_after = math.ceil((oldest + timedelta(seconds=period) - now).total_seconds())
+        raise RateLimited(f"At most {limit} purchases per {_period_name(period)}.", retry_after=retry_after)
+
+
+def _period_name(seconds: int) -> str:
+    return {1: "second", 60: "minute", 3600: "hour", 86400: "day"}.get(seconds, f"{seconds} seconds")
+
+
+def _ensure_within_cap(*, balance: Decimal, credits: Decimal) -> None:
+    if balance + credits > settings.MAX_CREDIT_BALANCE:
+        raise BalanceLimit(details={"balance": balance, "maxBalance": settings.MAX_CREDIT_BALANCE})
+
+
+@transaction.atomic
+def purchase_create(*, user_id: UUID, package_id: int, provider: PaymentProvider | None = None) -> PurchaseOutcome:
+    """Buy an active credit pack: record the purchase, charge it, and credit the pack on the ledger.
+
+    Refused, with nothing recorded, for an unknown or inactive package (VALIDATION_ERROR), over the
+    per-user purchase rate (RATE_LIMIT_EXCEEDED) or above MAX_CREDIT_BALANCE (BALANCE_LIMIT, checked
+    before charging and again by the ledger).
+    """
+    provider = provider or payment_provider()
+    now = timezone.now()
+    package = CreditPackage.objects.filter(pk=package_id, is_active=True).first()
+    if package is None:
+        raise ValidationFailed.on("packageId", "No credit package on sale has this id.")
+    balance = get_user_model().objects.select_for_update(no_key=True).values_list("credit_balance", flat=True)
+    balance = balance.get(pk=user_id)
+    _ensure_purchase_rate(user_id=user_id, now=now)
+    _ensure_within_cap(balance=balance, credits=package.credits)
+    purchase = Purchase.objects.create(
+        user_id=user_id,
+        package=package,
+        credits=package.credits,
+        price_usd=package.price_usd,
+        provider=provider.name,
+        created_at=now,
+    )
+    result = provider.charge(purchase=purchase)
+    purchase.provider_reference = result.reference
+    if result.status == PurchaseStatus.FAILED:
+        raise PaymentFailed(result.message or None)
+    if result.status == PurchaseStatus.COMPLETED:
+        return _purchase_settle(purchase)
+    purchase.save(update_fields=["provider_reference"])
+    return PurchaseOutcome(purchase, balance)
+
+
+@transaction.atomic
+def purchase_complete(*, purchase_id: UUID, provider_reference: str = "") -> PurchaseOutcome:
+    """Settle a pending purchase (for providers that confirm later, e.g. from a webhook). Safe to
+    call again: a completed purchase is returned as it is."""
+    purchase = Purchase.objects.select_for_update().get(pk=purchase_id)
+    if purchase.status == PurchaseStatus.COMPLETED:
+        balance = get_user_model().objects.values_list("credit_balance", flat=True).get(pk=purchase.user_id)
+        return PurchaseOutcome(purchase, balance)
+    if provider_reference:
+        purchase.provider_reference = provider_reference
+    return _purchase_settle(purchase)
+
+
+def _purchase_settle(purchase: Purchase) -> PurchaseOutcome:
+    entry = ledger_post(
+        user_id=purchase.user_id,
+        amount=purchase.credits,
+        kind=LedgerKind.PURCHASE,
+        reference_id=purchase.pk,
+        description=f"Bought {purchase.package.name} ({purchase.credits:,.0f} credits, ${purchase.price_usd})",
+        enforce_cap=True,
+    )
+    purchase.status = PurchaseStatus.COMPLETED
+    purchase.completed_at = timezone.now()
+    purchase.save(update_fields=["status", "completed_at", "provider_reference"])
+    return PurchaseOutcome(purchase, entry.balance_after)
+
+
+# --- staff adjustments -----------------------------------------------------------------------------
+def credit_adjust(*, user_id: UUID, amount: Decimal, reason: str, staff_id: UUID) -> LedgerEntry:
+    """A staff member's signed correction of a balance, through the ledger with its reason and author.
+
+    Refused when it would take the balance below 0 (INSUFFICIENT_BALANCE) or a credit would lift it
+    over MAX_CREDIT_BALANCE (BALANCE_LIMIT).
+    """
+    reason = reason.strip()
+    if not reason:
+        raise ValidationFailed.on("reason", "A reason is required.")
+    if amount == 0 or amount != amount.quantize(CENT):
+        raise ValidationFailed.on("amount", "Enter a non-zero amount with at most 2 decimals.")
+    entry = ledger_post(
+        user_id=user_id,
+        amount=amount,
+        kind=LedgerKind.ADMIN_ADJUSTMENT,
+        description=reason[:255],
+        enforce_cap=True,
+        created_by_id=staff_id,
+    )
+    logger.info(
+        "credit adjustment",
+        extra={"user_id": str(user_id), "staff_id": str(staff_id), "amount": str(amount), "entry_id": entry.pk},
+    )
+    return entry
+
+
+def idempotency_keys_purge(*, now: datetime | None = None) -> int:
+    """Delete Idempotency-Key records older than IDEMPOTENCY_KEY_TTL_HOURS; returns how many."""
+    cutoff = (now or timezone.now()) - timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

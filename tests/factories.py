@@ -7,7 +7,7 @@ from django.utils.text import slugify
 
 from accounts.models import User
 from accounts.services import user_create
-from economy.models import LedgerKind
+from economy.models import CreditPackage, LedgerKind
 from economy.services import ledger_post
 from markets.models import Market, MarketStatus, MarketType
 
@@ -64,3 +64,14 @@ class MarketFactory(factory.django.DjangoModelFactory):
 
     class Params:
         is_polymarket = factory.LazyAttribute(lambda o: o.market_type == MarketType.POLYMARKET)
+
+
+class CreditPackageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CreditPackage
+
+    name = factory.Sequence(lambda n: f"Pack {n}")
+    credits = Decimal("500")
+    price_usd = Decimal("4.99")
+    is_active = True
+    sort_order = factory.Sequence(lambda n: 1000 + n)

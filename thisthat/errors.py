@@ -31,6 +31,10 @@ class DomainError(Exception):
         self.details = details or {}
         super().__init__(self.message)
 
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the response carries with the envelope."""
+        return {}
+
 
 class ValidationFailed(DomainError):
     code, status, message = "VALIDATION_ERROR", 400, "Invalid input."
@@ -54,6 +58,19 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     status = 409
+
+
+class RateLimited(DomainError):
+    """A limit enforced by a service rather than by a throttle (e.g. purchases per hour)."""
+
+    code, status, message = "RATE_LIMIT_EXCEEDED", 429, "Too many requests; try again later."
+
+    def __init__(self, message: str | None = None, *, retry_after: int, details: dict[str, Any] | None = None):
+        self.retry_after = max(1, retry_after)
+        super().__init__(message, details={"retryAfter": self.retry_after, **(details or {})})
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 def envelope(message: str, code: str, status: int, details: Any = None) -> dict[str, Any]:
@@ -118,6 +135,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         exc = TokenInvalid()
     if isinstance(exc, DomainError):
         status, code, message, details = exc.status, exc.code, exc.message, exc.details
+        headers.update(exc.headers())
     elif isinstance(exc, Http404):
         status, code, message, details = 404, "NOT_FOUND", "Not found.", {}
     elif isinstance(exc, RequestDataTooBig):

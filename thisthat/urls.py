@@ -10,6 +10,7 @@ api_v1 = [
     path("users/", include("accounts.urls_users")),
     path("", include("markets.urls")),
     path("monitoring/", include("polymarket.urls")),
+    path("", include("economy.urls")),
 ]
 
 urlpatterns = [

@@ -240,6 +240,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "CAMELIZE_NAMES": False,
+    # Name shared enums once, so a `status` or `type` field elsewhere can't collide with them.
+    "ENUM_NAME_OVERRIDES": {
+        "LedgerKindEnum": "economy.models.LedgerKind",
+        "PurchaseStatusEnum": "economy.models.PurchaseStatus",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "drf_spectacular.contrib.djangorestframework_camel_case.camelize_serializer_fields",
@@ -272,6 +277,14 @@ SIGNUP_BONUS = Decimal(env.str("SIGNUP_BONUS", default="1000"))
 MAX_CREDIT_BALANCE = Decimal(env.str("MAX_CREDIT_BALANCE", default="1000000"))
 REFERRAL_BONUS = Decimal(env.str("REFERRAL_BONUS", default="200"))
 REFERRAL_MAX_BONUSES = env.int("REFERRAL_MAX_BONUSES", default=100)
+# Daily reward ladder (SPEC §6): day 1 pays BASE, each consecutive UTC day STEP more, at most MAX.
+DAILY_REWARD_BASE = Decimal(env.str("DAILY_REWARD_BASE", default="1000"))
+DAILY_REWARD_STEP = Decimal(env.str("DAILY_REWARD_STEP", default="500"))
+DAILY_REWARD_MAX = Decimal(env.str("DAILY_REWARD_MAX", default="10000"))
+# Name of the payment provider for credit packs (economy.payments); "manual" settles at once.
+PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="manual")
+# Idempotency-Key records are kept at least this long (SPEC §4 asks for 24 h), then purged daily.
+IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=48)
 
 # --- Polymarket ------------------------------------------------------------------------------
 POLYMARKET_GAMMA_URL = env.str("POLYMARKET_GAMMA_URL", default="https://gamma-api.polymarket.com")

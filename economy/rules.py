@@ -1,0 +1,65 @@
+"""Pure economy rules: no ORM, no settings, no clock. The services feed them numbers and times."""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class RewardLadder:
+    """Day 1 of a streak pays `base`, each further consecutive day `step` more, never more than `maximum`."""
+
+    base: Decimal
+    step: Decimal
+    maximum: Decimal
+
+    def amount_for(self, streak_day: int) -> Decimal:
+        if streak_day < 1:
+            raise ValueError(f"streak days start at 1, got {streak_day}")
+        return min(self.base + self.step * (streak_day - 1), self.maximum)
+
+
+@dataclass(frozen=True)
+class DailyRewardState:
+    can_claim: bool
+    streak: int  # the current streak: 0 once a day has been missed
+    next_streak_day: int  # the streak day the next claim counts as
+    next_amount: Decimal  # what the next claim pays
+    next_claim_available: datetime  # `now` when claimable, else the next UTC midnight
+
+
+def utc_day(moment: datetime) -> date:
+    return moment.astimezone(UTC).date()
+
+
+def utc_midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def daily_reward_for(
+    *, last_claimed_at: datetime | None, streak: int, now: datetime, ladder: RewardLadder
+) -> DailyRewardState:
+    """The daily reward rule of SPEC §6, on UTC calendar days.
+
+    One claim per UTC day. A claim on the day after the previous one continues the streak; a
+    missed day restarts it at day 1. `streak` is the streak day of the last claim.
+    """
+    today = utc_day(now)
+    last_day = utc_day(last_claimed_at) if last_claimed_at is not None else None
+    if last_day is not None and last_day >= today:  # already claimed today (or a clock moved back)
+        current = max(streak, 1)
+        return DailyRewardState(
+            can_claim=False,
+            streak=current,
+            next_streak_day=current + 1,
+            next_amount=ladder.amount_for(current + 1),
+            next_claim_available=utc_midnight(last_day + timedelta(days=1)),
+        )
+    current = max(streak, 0) if last_day == today - timedelta(days=1) else 0
+    return DailyRewardState(
+        can_claim=True,
+        streak=current,
+        next_streak_day=current + 1,
+        next_amount=ladder.amount_for(current + 1),
+        next_claim_available=now,
+    )

@@ -1,0 +1,102 @@
+"""Response shapes of the economy endpoints (SPEC §5). Credits render as JSON numbers."""
+
+from rest_framework import serializers
+
+from thisthat.pagination import PageOutput
+
+from .models import LedgerKind, PurchaseStatus
+from .selectors import ledger_entry_description
+
+
+def credits_field(**kwargs) -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=18, decimal_places=2, **kwargs)
+
+
+class DailyRewardStatusOutput(serializers.Serializer):
+    can_claim = serializers.BooleanField()
+    next_claim_available = serializers.DateTimeField(help_text="Now when claimable, else the next UTC midnight.")
+    streak = serializers.IntegerField(help_text="Current streak; 0 once a day was missed.")
+    next_amount = credits_field(help_text="What the next claim pays.")
+
+
+class DailyRewardOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    credits_awarded = credits_field()
+    streak_day = serializers.IntegerField()
+    claimed_at = serializers.DateTimeField()
+
+
+class DailyRewardClaimOutput(serializers.Serializer):
+    reward = DailyRewardOutput()
+    new_balance = credits_field()
+    next_claim_available = serializers.DateTimeField()
+    streak = serializers.IntegerField()
+
+
+class DailyRewardHistoryOutput(PageOutput):
+    rewards = DailyRewardOutput(many=True)
+
+
+class LedgerEntryOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    amount = credits_field(help_text="Signed: credits in are positive, credits out negative.")
+    transaction_type = serializers.ChoiceField(source="kind", choices=LedgerKind.choices)
+    reference_id = serializers.UUIDField(allow_null=True)
+    balance_after = credits_field()
+    description = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+
+    def get_description(self, entry) -> str:
+        return ledger_entry_description(entry)
+
+
+class TransactionListOutput(PageOutput):
+    transactions = LedgerEntryOutput(many=True)
+
+
+class ReferredUserOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    username = serializers.CharField()
+
+
+class ReferralOutput(serializers.Serializer):
+    user = ReferredUserOutput(source="*")
+    joined_at = serializers.DateTimeField(source="created_at")
+    bonus = credits_field(help_text="What you were paid for this referral (0 past the bonus cap).")
+
+
+class ReferralsOutput(serializers.Serializer):
+    referral_code = serializers.CharField()
+    referral_count = serializers.IntegerField()
+    credits_earned = credits_field()
+    referrals = ReferralOutput(many=True)
+
+
+class CreditPackageOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    credits = credits_field()
+    price_usd = serializers.DecimalField(max_digits=10, decimal_places=2)
+
+
+class CreditPackageListOutput(serializers.Serializer):
+    packages = CreditPackageOutput(many=True)
+
+
+class PurchaseOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    package_id = serializers.IntegerField()
+    credits = credits_field()
+    price_usd = serializers.DecimalField(max_digits=10, decimal_places=2)
+    provider = serializers.CharField()
+    status = serializers.ChoiceField(choices=PurchaseStatus.choices)
+    created_at = serializers.DateTimeField()
+
+
+class PurchaseCreatedOutput(serializers.Serializer):
+    purchase = PurchaseOutput()
+    new_balance = credits_field()
+
+
+class PurchaseListOutput(PageOutput):
+    purchases = PurchaseOutput(many=True)
