@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from thisthat.errors import ValidationFailed
 
 from .models import Market, MarketType
-from .services import STAFF_EDITABLE_FIELDS, market_create_credits, market_update_credits, validate_staff_odds
+from .services import SETTLED, STAFF_EDITABLE_FIELDS, market_create_credits, market_update_credits, validate_staff_odds
 
 
 class CreditsMarketForm(forms.ModelForm):
@@ -63,6 +63,11 @@ class MarketAdmin(admin.ModelAdmin):
             market_update_credits(market_id=obj.pk, changes=data)
         else:
             obj.pk = market_create_credits(**data).pk
+
+    def has_change_permission(self, request, obj=None):
+        # Polymarket markets mirror upstream and settled markets are history: staff may look, not edit.
+        editable = obj is None or (obj.market_type == MarketType.CREDITS and obj.status not in SETTLED)
+        return editable and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
         return False  # bets and the ledger refer to markets

@@ -1,4 +1,4 @@
-from thisthat.errors import DomainError, NotFound
+from thisthat.errors import Conflict, DomainError, NotFound
 
 
 class MarketNotFound(NotFound):
@@ -7,3 +7,7 @@ class MarketNotFound(NotFound):
 
 class UpstreamUnavailable(DomainError):
     code, status, message = "UPSTREAM_UNAVAILABLE", 503, "Polymarket is unreachable and no odds are stored."
+
+
+class MarketClosed(Conflict):
+    code, message = "MARKET_CLOSED", "This market is not open."

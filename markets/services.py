@@ -1,7 +1,7 @@
 """The only writers of markets."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -14,8 +14,10 @@ from django.utils.text import slugify
 from thisthat.errors import ValidationFailed
 
 from .cache import listing_invalidate
+from .errors import MarketClosed, MarketNotFound
 from .models import Market, MarketStatus, MarketType
 
+SETTLED = (MarketStatus.RESOLVED, MarketStatus.CANCELLED)
 # Upstream fields an ingestion run may refresh on a market it already has.
 _SYNCED_FIELDS = [
     "polymarket_gamma_id",
@@ -71,7 +73,6 @@ class UpsertResult:
     updated: int = 0
     unchanged: int = 0
     settled: int = 0  # resolved or cancelled here: never touched by ingestion
-    created_ids: list = field(default_factory=list, repr=False)
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,7 @@ def markets_upsert_external(*, markets: Sequence[ExternalMarket]) -> UpsertResul
                 )
             )
             continue
-        if market.status in (MarketStatus.RESOLVED, MarketStatus.CANCELLED):
+        if market.status in SETTLED:
             result.settled += 1
             continue
         changed = False
@@ -150,11 +151,11 @@ def markets_upsert_external(*, markets: Sequence[ExternalMarket]) -> UpsertResul
         else:
             result.unchanged += 1
     if to_create:
-        Market.objects.bulk_create(to_create, ignore_conflicts=True)
+        # A concurrent writer (the ingestion lock makes one unlikely) fails this chunk; the next run redoes it.
+        Market.objects.bulk_create(to_create)
     if to_update:
         Market.objects.bulk_update(to_update, [*_SYNCED_FIELDS, *_ODDS_FIELDS, "updated_at"])
     result.created, result.updated = len(to_create), len(to_update)
-    result.created_ids = [market.id for market in to_create]
     if to_create or to_update:
         listing_invalidate()
     return result
@@ -240,7 +241,11 @@ def market_update_credits(*, market_id: UUID, changes: dict[str, Any]) -> Market
     unknown = set(changes) - set(STAFF_EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"not editable by staff: {sorted(unknown)}")
-    market = Market.objects.select_for_update().get(pk=market_id, market_type=MarketType.CREDITS)
+    market = Market.objects.select_for_update().filter(pk=market_id, market_type=MarketType.CREDITS).first()
+    if market is None:
+        raise MarketNotFound()
+    if market.status in SETTLED:
+        raise MarketClosed("A settled market cannot be edited.")
     for name, value in changes.items():
         setattr(market, name, value)
     validate_staff_odds(market.this_odds, market.that_odds)

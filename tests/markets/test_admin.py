@@ -1,0 +1,227 @@
+"""Staff views of markets (SPEC §8): filters and search, credits markets created and edited through
+the services with staff-set odds, Polymarket markets read-only, nothing deleted."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from markets.models import Market, MarketStatus, MarketType
+from tests.factories import MarketFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "/admin/markets/market/"
+ADD = f"{CHANGELIST}add/"
+
+
+def change_url(market: Market) -> str:
+    return f"{CHANGELIST}{market.pk}/change/"
+
+
+def listed(response) -> set[str]:
+    assert response.status_code == 200
+    return {market.title for market in response.context["cl"].result_list}
+
+
+def credits_form(**overrides) -> dict:
+    """The add/change form as a browser posts it (expires_at is a split date/time widget)."""
+    return {
+        "title": "Will the office dog win the race?",
+        "description": "Staff decide.",
+        "this_option": "Rex",
+        "that_option": "The field",
+        "this_odds": "0.7000",
+        "that_odds": "0.3000",
+        "category": "Office Life",
+        "expires_at_0": "2027-01-15",
+        "expires_at_1": "12:30:00",
+        "image_url": "https://example.com/dog.png",
+        **overrides,
+    }
+
+
+@pytest.fixture
+def admin_browser() -> Client:
+    client = Client()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    return client
+
+
+@pytest.fixture
+def catalogue():
+    MarketFactory(title="Open polymarket politics", category="Politics")
+    MarketFactory(title="Closed polymarket sports", category="Sports", status=MarketStatus.CLOSED)
+    MarketFactory(title="Open credits sports", category="Sports", market_type=MarketType.CREDITS)
+
+
+# --- changelist ----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({}, {"Open polymarket politics", "Closed polymarket sports", "Open credits sports"}),
+        ({"status__exact": "open"}, {"Open polymarket politics", "Open credits sports"}),
+        ({"status__exact": "closed"}, {"Closed polymarket sports"}),
+        ({"market_type__exact": "credits"}, {"Open credits sports"}),
+        ({"market_type__exact": "polymarket"}, {"Open polymarket politics", "Closed polymarket sports"}),
+        ({"category": "Sports"}, {"Closed polymarket sports", "Open credits sports"}),
+        ({"q": "POLYMARKET"}, {"Open polymarket politics", "Closed polymarket sports"}),
+        ({"q": "credits"}, {"Open credits sports"}),
+        ({"q": "no such market"}, set()),
+    ],
+)
+def test_changelist_filters_and_searches(admin_browser, catalogue, params, expected):
+    assert listed(admin_browser.get(CHANGELIST, params)) == expected
+
+
+def test_changelist_searches_by_condition_id(admin_browser, catalogue):
+    market = MarketFactory(title="Findable by condition id")
+
+    assert listed(admin_browser.get(CHANGELIST, {"q": market.polymarket_id})) == {"Findable by condition id"}
+
+
+# --- credits markets -----------------------------------------------------------------------------
+def test_add_form_offers_exactly_the_staff_editable_fields(admin_browser):
+    form = admin_browser.get(ADD).context["adminform"].form
+
+    assert list(form.fields) == [
+        "title",
+        "description",
+        "this_option",
+        "that_option",
+        "this_odds",
+        "that_odds",
+        "category",
+        "expires_at",
+        "image_url",
+    ]
+
+
+def test_add_form_creates_a_credits_market_with_the_staff_odds(
+    admin_browser, api_client, django_capture_on_commit_callbacks
+):
+    assert api_client.get("/api/v1/markets").json()["total"] == 0  # a cached, empty first page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_browser.post(ADD, credits_form())
+
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else None
+    market = Market.objects.get()
+    assert market.market_type == MarketType.CREDITS
+    assert market.polymarket_id is None
+    assert market.status == MarketStatus.OPEN
+    assert (market.title, market.this_option, market.that_option) == (
+        "Will the office dog win the race?",
+        "Rex",
+        "The field",
+    )
+    assert (market.this_odds, market.that_odds) == (Decimal("0.7"), Decimal("0.3"))
+    assert (market.category, market.category_slug) == ("Office Life", "office-life")
+    assert market.slug == "will-the-office-dog-win-the-race"
+    assert market.expires_at == datetime(2027, 1, 15, 12, 30, tzinfo=UTC)
+    assert market.image_url == "https://example.com/dog.png"
+    assert market.odds_updated_at is not None
+    listing = api_client.get("/api/v1/markets").json()
+    assert [item["title"] for item in listing["markets"]] == [market.title], "created through the service"
+
+
+@pytest.mark.parametrize(
+    ("this_odds", "that_odds", "message"),
+    [
+        ("0.6000", "0.6000", "add up to 1"),
+        ("0.9950", "0.0050", "between"),
+        ("0.7000", "", "Set both"),
+    ],
+)
+def test_add_form_refuses_odds_staff_may_not_set(admin_browser, this_odds, that_odds, message):
+    response = admin_browser.post(ADD, credits_form(this_odds=this_odds, that_odds=that_odds))
+
+    assert response.status_code == 200
+    errors = " ".join(response.context["adminform"].form.non_field_errors())
+    assert message in errors
+    assert not Market.objects.exists()
+
+
+def test_change_form_edits_a_credits_market_through_the_service(admin_browser):
+    market = MarketFactory(market_type=MarketType.CREDITS, category="Politics")
+
+    response = admin_browser.post(
+        change_url(market), credits_form(title="Edited", this_odds="0.2000", that_odds="0.8000", category="Sci Fi")
+    )
+
+    assert response.status_code == 302
+    market.refresh_from_db()
+    assert (market.title, market.this_odds, market.that_odds) == ("Edited", Decimal("0.2"), Decimal("0.8"))
+    assert market.category_slug == "sci-fi"
+    assert market.market_type == MarketType.CREDITS
+
+
+def test_change_form_refuses_credits_odds_that_do_not_add_up(admin_browser):
+    market = MarketFactory(market_type=MarketType.CREDITS)
+
+    response = admin_browser.post(change_url(market), credits_form(this_odds="0.9000", that_odds="0.9000"))
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.non_field_errors()
+    market.refresh_from_db()
+    assert (market.this_odds, market.that_odds) == (Decimal("0.65"), Decimal("0.35"))
+
+
+# --- Polymarket markets are read-only ------------------------------------------------------------
+def test_polymarket_change_page_shows_every_field_read_only(admin_browser):
+    market = MarketFactory(title="Mirrored from Polymarket")
+
+    response = admin_browser.get(change_url(market))
+
+    assert response.status_code == 200
+    assert list(response.context["adminform"].form.fields) == []
+    readonly = set(response.context["adminform"].readonly_fields)
+    assert {"title", "this_odds", "that_odds", "status", "polymarket_id", "market_type"} <= readonly
+    assert 'name="title"' not in response.content.decode()
+    assert "Mirrored from Polymarket" in response.content.decode()
+
+
+def test_posting_to_a_polymarket_change_page_cannot_change_it(admin_browser):
+    market = MarketFactory(title="Mirrored from Polymarket")
+
+    response = admin_browser.post(change_url(market), credits_form(title="Hijacked", this_odds="0.5000"))
+
+    assert response.status_code in (200, 302, 403)
+    market.refresh_from_db()
+    assert (market.title, market.this_odds, market.market_type) == (
+        "Mirrored from Polymarket",
+        Decimal("0.65"),
+        MarketType.POLYMARKET,
+    )
+
+
+# --- no deletes, staff only ----------------------------------------------------------------------
+@pytest.mark.parametrize("market_type", [MarketType.POLYMARKET, MarketType.CREDITS])
+def test_delete_is_not_offered(admin_browser, market_type):
+    market = MarketFactory(market_type=market_type)
+
+    assert admin_browser.get(f"{CHANGELIST}{market.pk}/delete/").status_code == 403
+    assert admin_browser.post(f"{CHANGELIST}{market.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert Market.objects.filter(pk=market.pk).exists()
+
+
+def test_bulk_delete_action_is_not_offered(admin_browser):
+    MarketFactory()
+
+    action_form = admin_browser.get(CHANGELIST).context["action_form"]
+
+    actions = dict(action_form.fields["action"].choices) if action_form is not None else {}
+    assert "delete_selected" not in actions
+
+
+@pytest.mark.parametrize("url", [CHANGELIST, ADD])
+def test_non_staff_users_are_sent_to_the_login_page(url):
+    client = Client()
+    client.force_login(UserFactory())
+
+    response = client.get(url)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+    assert not Market.objects.exists()
