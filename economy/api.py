@@ -1,7 +1,6 @@
 """Economy endpoints (SPEC §5): thin views that parse, call a service or selector, and render."""
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -12,8 +11,7 @@ from thisthat.pagination import page_input, paginate
 from thisthat.serializers import InputSerializer
 
 from . import selectors, services
-from .idempotency import HEADER as IDEMPOTENCY_HEADER
-from .idempotency import idempotent
+from .idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from .models import LedgerKind
 from .serializers import (
     CreditPackageListOutput,
@@ -24,15 +22,6 @@ from .serializers import (
     PurchaseListOutput,
     ReferralsOutput,
     TransactionListOutput,
-)
-
-IDEMPOTENCY_PARAMETER = OpenApiParameter(
-    IDEMPOTENCY_HEADER,
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    description="Any string of 1 to 255 characters. A retry with the same key and body returns the first "
-    "response and does nothing again; the same key with a different body is 409 IDEMPOTENCY_CONFLICT. "
-    "Keys are per user and kept at least 24 hours.",
 )
 
 RewardHistoryInput = page_input(default_limit=20, max_limit=100, name="RewardHistoryInput")

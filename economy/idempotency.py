@@ -20,6 +20,8 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
@@ -32,6 +34,14 @@ from .models import IdempotencyKey
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
 REPLAY_HEADER = "Idempotent-Replayed"
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Any string of 1 to 255 characters. A retry with the same key and body returns the first "
+    "response and does nothing again; the same key with a different body is 409 IDEMPOTENCY_CONFLICT. "
+    "Keys are per user and kept at least 24 hours.",
+)
 
 
 def _key_from(request: Request) -> str | None:

@@ -3,6 +3,7 @@ transaction, under a row lock on the user."""
 
 import logging
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -49,13 +50,15 @@ def ledger_post(
     description: str = "",
     enforce_cap: bool = False,
     volume: Decimal = Decimal(0),
+    pnl: Decimal = Decimal(0),
     created_by_id: UUID | None = None,
 ) -> LedgerEntry:
     """Apply `amount` (signed) to the user's balance and record it.
 
     Callers that lock several users must call this in user-id order (after any market lock).
     `enforce_cap` refuses credits that would lift the balance over MAX_CREDIT_BALANCE (rewards,
-    bonuses, purchases); payouts, refunds and sales never pass it.
+    bonuses, purchases); payouts, refunds and sales never pass it. `volume` (a bet's stake) and
+    `pnl` (a sale's realised profit) move the user's running totals in the same statement.
     """
     if amount != amount.quantize(CENT) or amount == 0:
         raise ValueError(f"ledger amount must be a non-zero number of cents, got {amount}")
@@ -81,8 +84,73 @@ def ledger_post(
             )
     except IntegrityError as exc:  # the once-per-reference constraints have the last word
         raise DuplicateLedgerPosting(details={"kind": kind, "referenceId": reference_id}) from exc
-    users.filter(pk=user_id).update(credit_balance=new_balance, total_volume=F("total_volume") + volume)
+    users.filter(pk=user_id).update(
+        credit_balance=new_balance, total_volume=F("total_volume") + volume, overall_pnl=F("overall_pnl") + pnl
+    )
     return entry
+
+
+@dataclass(frozen=True)
+class Posting:
+    user_id: UUID
+    amount: Decimal
+    kind: LedgerKind
+    reference_id: UUID
+    description: str = ""
+
+
+@transaction.atomic
+def ledger_post_many(*, postings: Sequence[Posting], pnl: Mapping[UUID, Decimal] | None = None) -> int:
+    """`ledger_post` for a batch (settlement): a constant number of statements however many postings.
+
+    Locks every user involved in id order, inserts the ledger rows in one statement (each with the
+    running `balance_after` of its user), then writes balances and realised PnL in one statement.
+    A posting that already exists (same reference and kind) fails the whole batch.
+    """
+    pnl = pnl or {}
+    for posting in postings:
+        if posting.amount != posting.amount.quantize(CENT) or posting.amount == 0:
+            raise ValueError(f"ledger amount must be a non-zero number of cents, got {posting.amount}")
+    user_model = get_user_model()
+    user_ids = sorted({posting.user_id for posting in postings} | set(pnl))
+    if not user_ids:
+        return 0
+    totals = {
+        pk: [balance, overall_pnl]
+        for pk, balance, overall_pnl in user_model.objects.select_for_update(no_key=True)
+        .filter(pk__in=user_ids)
+        .order_by("pk")
+        .values_list("pk", "credit_balance", "overall_pnl")
+    }
+    now = timezone.now()
+    entries = []
+    for posting in postings:
+        totals[posting.user_id][0] += posting.amount
+        if totals[posting.user_id][0] < 0:
+            raise InsufficientBalance(details={"userId": posting.user_id})
+        entries.append(
+            LedgerEntry(
+                user_id=posting.user_id,
+                amount=posting.amount,
+                kind=posting.kind,
+                reference_id=posting.reference_id,
+                balance_after=totals[posting.user_id][0],
+                description=posting.description,
+                created_at=now,
+            )
+        )
+    for user_id, delta in pnl.items():
+        totals[user_id][1] += delta
+    try:
+        with transaction.atomic():
+            LedgerEntry.objects.bulk_create(entries)
+    except IntegrityError as exc:
+        raise DuplicateLedgerPosting() from exc
+    user_model.objects.bulk_update(
+        [user_model(pk=pk, credit_balance=balance, overall_pnl=overall) for pk, (balance, overall) in totals.items()],
+        ["credit_balance", "overall_pnl"],
+    )
+    return len(entries)
 
 
 # --- daily reward ----------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 import uuid
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models.functions import Upper
@@ -26,6 +27,11 @@ class Resolution(models.TextChoices):
     THIS = "this", "THIS"
     THAT = "that", "THAT"
     INVALID = "invalid", "Invalid"
+
+
+class ResolutionSource(models.TextChoices):
+    ADMIN = "admin", "Staff (admin)"
+    POLYMARKET = "polymarket", "Polymarket"
 
 
 class Side(models.TextChoices):
@@ -63,6 +69,14 @@ class Market(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     odds_updated_at = models.DateTimeField(null=True, blank=True)
+    resolution_source = models.CharField(max_length=16, choices=ResolutionSource.choices, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    settled_at = models.DateTimeField(null=True, blank=True, help_text="When every bet had been settled.")
+    resolution_checked_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last time the resolution poller asked Polymarket about this market."
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 

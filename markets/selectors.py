@@ -1,7 +1,10 @@
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
-from django.db.models import Count, Min, QuerySet
+from django.apps import apps
+from django.db import connection
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet
 from django.utils.text import slugify
 
 from .errors import MarketNotFound
@@ -60,11 +63,50 @@ def markets_random(*, count: int) -> list[Market]:
     return list(Market.objects.filter(status=MarketStatus.OPEN).order_by("?")[:count])
 
 
+def _has_pending_bets() -> Exists:
+    # Bets live in the betting app, which depends on this one: look the model up, don't import it.
+    bet = apps.get_model("betting", "Bet")
+    return Exists(bet.objects.filter(market=OuterRef("pk"), status="pending"))
+
+
 def markets_for_odds_sync(*, limit: int) -> list[Market]:
-    """Open Polymarket markets with CLOB tokens, most traded first."""
+    """Open Polymarket markets with CLOB tokens: those with pending bets first, then the most traded."""
     return list(
         Market.objects.filter(status=MarketStatus.OPEN, market_type=MarketType.POLYMARKET)
         .exclude(this_token_id="")
-        .order_by("-volume_24h", "-volume", "id")
+        .annotate(has_pending_bets=_has_pending_bets())
+        .order_by("-has_pending_bets", "-volume_24h", "-volume", "id")
         .only("id", "this_token_id", "that_token_id")[:limit]
     )
+
+
+def markets_for_resolution_poll(*, limit: int, now: datetime) -> list[Market]:
+    """Unsettled Polymarket markets that may have resolved: closed, past their end date, or carrying
+    pending bets; the ones asked about least recently first, so every candidate gets its turn."""
+    return list(
+        Market.objects.filter(market_type=MarketType.POLYMARKET, status__in=[MarketStatus.OPEN, MarketStatus.CLOSED])
+        .annotate(has_pending_bets=_has_pending_bets())
+        .filter(Q(status=MarketStatus.CLOSED) | Q(expires_at__lte=now) | Q(has_pending_bets=True))
+        .order_by(F("resolution_checked_at").asc(nulls_first=True), "expires_at", "id")[:limit]
+    )
+
+
+def market_lock(*, market_id: str | UUID, exclusive: bool) -> Market:
+    """The market row, locked until the transaction ends: FOR SHARE for bets and sales (they never
+    wait for each other), FOR UPDATE for resolution and settlement (they wait for those in flight).
+    SQLite (embedded mode) has no row locks: its IMMEDIATE transactions serialize writers anyway."""
+    try:
+        pk = UUID(str(market_id))
+    except ValueError as exc:
+        raise MarketNotFound() from exc
+    if exclusive:
+        market = Market.objects.select_for_update().filter(pk=pk).first()
+    elif connection.vendor == "postgresql":
+        market = next(
+            iter(Market.objects.raw(f"SELECT * FROM {Market._meta.db_table} WHERE id = %s FOR SHARE", [pk])), None
+        )
+    else:
+        market = Market.objects.filter(pk=pk).first()
+    if market is None:
+        raise MarketNotFound()
+    return market

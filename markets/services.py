@@ -15,7 +15,8 @@ from thisthat.errors import ValidationFailed
 
 from .cache import listing_invalidate
 from .errors import MarketClosed, MarketNotFound
-from .models import Market, MarketStatus, MarketType
+from .models import Market, MarketStatus, MarketType, Resolution
+from .selectors import market_lock
 
 SETTLED = (MarketStatus.RESOLVED, MarketStatus.CANCELLED)
 # Upstream fields an ingestion run may refresh on a market it already has.
@@ -256,3 +257,42 @@ def market_update_credits(*, market_id: UUID, changes: dict[str, Any]) -> Market
     market.save()
     listing_invalidate()
     return market
+
+
+@transaction.atomic
+def market_mark_resolved(
+    *, market_id: UUID, outcome: str, source: str, resolved_by_id: UUID | None = None
+) -> tuple[Market, bool]:
+    """Record a market's outcome (this/that → resolved, invalid → cancelled) with who and when.
+
+    Returns (market, changed). The same outcome again changes nothing; a different one is refused.
+    Locks the market FOR UPDATE, so it waits for bets in flight and later bets see it settled.
+    """
+    market = market_lock(market_id=market_id, exclusive=True)
+    if market.status in SETTLED:
+        if market.resolution == outcome:
+            return market, False
+        raise MarketClosed(
+            f"This market is already resolved as {market.resolution}.", details={"resolution": market.resolution}
+        )
+    now = timezone.now()
+    market.status = MarketStatus.CANCELLED if outcome == Resolution.INVALID else MarketStatus.RESOLVED
+    market.resolution = outcome
+    market.resolution_source = source
+    market.resolved_by_id = resolved_by_id
+    market.resolved_at = now
+    market.updated_at = now
+    market.save(update_fields=["status", "resolution", "resolution_source", "resolved_by", "resolved_at", "updated_at"])
+    listing_invalidate()
+    return market, True
+
+
+def market_mark_settled(*, market_id: UUID) -> None:
+    """Stamp the end of a settlement (the first time only)."""
+    Market.objects.filter(pk=market_id, settled_at__isnull=True).update(settled_at=timezone.now())
+
+
+@transaction.atomic
+def market_mark_checked(*, market_ids: Sequence[UUID]) -> None:
+    """Remember when the resolution poller last asked upstream about these markets."""
+    Market.objects.filter(pk__in=market_ids).update(resolution_checked_at=timezone.now())

@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("markets.urls")),
     path("monitoring/", include("polymarket.urls")),
     path("", include("economy.urls")),
+    path("", include("betting.urls")),
 ]
 
 urlpatterns = [

@@ -1,0 +1,116 @@
+"""Bet endpoints (SPEC §5): thin views that parse, call one service or selector, and render."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from economy.idempotency import IDEMPOTENCY_PARAMETER, idempotent
+from markets.models import Side
+from thisthat.openapi import error_responses
+from thisthat.pagination import page_input, paginate
+from thisthat.serializers import InputSerializer
+
+from . import selectors, services
+from .models import BetStatus
+from .rules import DEFAULT_MAX_SLIPPAGE
+from .serializers import BetListOutput, BetOutput, BetPlacedOutput, BetSoldOutput, PortfolioOutput
+
+BET_ID = OpenApiParameter("bet_id", str, OpenApiParameter.PATH, description="Bet UUID.")
+
+
+def _number(**kwargs) -> serializers.DecimalField:
+    # Any precision gets through the parser; the rules (INVALID_BET_AMOUNT and friends) judge it.
+    return serializers.DecimalField(max_digits=None, decimal_places=None, **kwargs)
+
+
+class BetPlaceApi(APIView):
+    throttle_scope = {"POST": "bets"}
+
+    class BetPlaceInput(InputSerializer):
+        market_id = serializers.UUIDField()
+        side = serializers.ChoiceField(choices=Side.choices)
+        amount = _number()
+        expected_odds = _number(required=False, min_value=0, max_value=1)
+        max_slippage = _number(required=False, min_value=0, max_value=1, default=DEFAULT_MAX_SLIPPAGE)
+
+    @extend_schema(
+        operation_id="bets_place",
+        request=BetPlaceInput,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={201: BetPlacedOutput, **error_responses(400, 401, 404, 409)},
+        description="400 INVALID_BET_AMOUNT or INSUFFICIENT_BALANCE; 404 MARKET_NOT_FOUND; 409 MARKET_CLOSED, "
+        "ODDS_UNAVAILABLE, ODDS_CHANGED (with expectedOdds, when the odds moved more than maxSlippage) or "
+        "IDEMPOTENCY_CONFLICT.",
+    )
+    def post(self, request):
+        data = self.BetPlaceInput(data=request.data)
+        data.is_valid(raise_exception=True)
+
+        def run() -> Response:
+            placed = services.bet_place(user_id=request.user.pk, **data.validated_data)
+            return Response(BetPlacedOutput(placed).data, status=201)
+
+        return idempotent(request, scope="bets", run=run)
+
+
+class BetListInput(page_input(default_limit=20, max_limit=100, name="BetListPageInput")):
+    status = serializers.ChoiceField(choices=BetStatus.choices, required=False, default="", allow_blank=True)
+    marketId = serializers.UUIDField(source="market_id", required=False, default=None)  # noqa: N815
+
+
+class BetListApi(APIView):
+    @extend_schema(
+        operation_id="bets_me", parameters=[BetListInput], responses={200: BetListOutput, **error_responses(400, 401)}
+    )
+    def get(self, request):
+        query = BetListInput.from_query(request)
+        bets = selectors.bets_for_user(user_id=request.user.pk, status=query["status"], market_id=query["market_id"])
+        page, total = paginate(bets, limit=query["limit"], offset=query["offset"])
+        return Response(
+            BetListOutput({"bets": page, "total": total, "limit": query["limit"], "offset": query["offset"]}).data
+        )
+
+
+class BetDetailApi(APIView):
+    @extend_schema(
+        operation_id="bets_retrieve", parameters=[BET_ID], responses={200: BetOutput, **error_responses(401, 404)}
+    )
+    def get(self, request, bet_id: str):
+        return Response(BetOutput(selectors.bet_get_for_user(user_id=request.user.pk, bet_id=bet_id)).data)
+
+
+class BetSellApi(APIView):
+    class BetSellInput(InputSerializer):
+        expected_value = _number(required=False, min_value=0)
+
+    @extend_schema(
+        operation_id="bets_sell",
+        parameters=[BET_ID, IDEMPOTENCY_PARAMETER],
+        request=BetSellInput,
+        responses={200: BetSoldOutput, **error_responses(400, 401, 404, 409)},
+        description="Cash out at potentialPayout times the current odds of the bet's side. 409 BET_NOT_SELLABLE when "
+        "the bet is not pending or its market is not open; 409 ODDS_CHANGED when expectedValue is given and "
+        "the value fell by more than 2 %.",
+    )
+    def post(self, request, bet_id: str):
+        data = self.BetSellInput(data=request.data)
+        data.is_valid(raise_exception=True)
+
+        def run() -> Response:
+            sold = services.bet_sell(user_id=request.user.pk, bet_id=bet_id, **data.validated_data)
+            return Response(BetSoldOutput(sold).data)
+
+        return idempotent(request, scope="bets-sell", run=run)
+
+
+class PortfolioApi(APIView):
+    @extend_schema(operation_id="economy_portfolio", responses={200: PortfolioOutput, **error_responses(401)})
+    def get(self, request):
+        portfolio = selectors.portfolio_for_user(user_id=request.user.pk)
+        body = {
+            "credit_balance": request.user.credit_balance,
+            "positions": portfolio.positions,
+            "totals": portfolio,
+        }
+        return Response(PortfolioOutput(body).data)

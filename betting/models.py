@@ -1,0 +1,62 @@
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from markets.models import Side
+
+MIN_BET, MAX_BET = Decimal("10"), Decimal("10000")
+
+
+class BetStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+    CANCELLED = "cancelled", "Cancelled"
+    SOLD = "sold", "Sold"
+
+
+class Bet(models.Model):
+    """A stake on one side of a market at the odds of the moment; settled or sold exactly once."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bets")
+    market = models.ForeignKey("markets.Market", on_delete=models.PROTECT, related_name="bets")
+    side = models.CharField(max_length=4, choices=Side.choices)
+    amount = models.DecimalField(max_digits=18, decimal_places=2)
+    odds_at_bet = models.DecimalField(max_digits=5, decimal_places=4)
+    potential_payout = models.DecimalField(max_digits=18, decimal_places=2)
+    # What the bet returned: the payout (won), 0 (lost), the stake (cancelled) or the sale value (sold).
+    actual_payout = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    status = models.CharField(max_length=16, choices=BetStatus.choices, default=BetStatus.PENDING)
+    placed_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True, help_text="When it was settled or sold.")
+
+    class Meta:
+        ordering = ["-placed_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-placed_at", "-id"], name="bet_user_recent_idx"),
+            models.Index(fields=["user", "status", "-placed_at"], name="bet_user_status_idx"),
+            models.Index(fields=["market", "id"], condition=models.Q(status="pending"), name="bet_market_pending_idx"),
+            models.Index(fields=["resolved_at"], name="bet_resolved_at_idx"),
+            models.Index(fields=["placed_at"], name="bet_placed_at_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=MIN_BET, amount__lte=MAX_BET), name="bet_amount_in_range"
+            ),
+            models.CheckConstraint(condition=models.Q(odds_at_bet__gt=0, odds_at_bet__lt=1), name="bet_odds_in_range"),
+            models.CheckConstraint(
+                condition=models.Q(potential_payout__gte=models.F("amount")), name="bet_payout_at_least_stake"
+            ),
+            models.CheckConstraint(
+                condition=(models.Q(status="pending") & models.Q(actual_payout__isnull=True, resolved_at__isnull=True))
+                | (~models.Q(status="pending") & models.Q(actual_payout__gte=0, resolved_at__isnull=False)),
+                name="bet_payout_set_once_settled",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} on {self.side} ({self.status})"

@@ -1,0 +1,38 @@
+"""Pure betting rules (SPEC §6): no ORM, no clock."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from .errors import InvalidBetAmount, OddsUnavailable
+from .models import MAX_BET, MIN_BET
+
+CENT = Decimal("0.01")
+TRADABLE_ODDS_MIN, TRADABLE_ODDS_MAX = Decimal("0.01"), Decimal("0.99")
+DEFAULT_MAX_SLIPPAGE = Decimal("0.02")
+CASH_OUT_TOLERANCE = Decimal("0.02")  # an expectedValue guard refuses a value that fell by more than 2 %
+
+
+def ensure_valid_amount(amount: Decimal) -> None:
+    if not amount.is_finite() or amount != amount.quantize(CENT) or not MIN_BET <= amount <= MAX_BET:
+        raise InvalidBetAmount(
+            details={"amount": [f"Bets are {MIN_BET} to {MAX_BET} credits with at most 2 decimals."]}
+        )
+
+
+def ensure_tradable(odds: Decimal | None) -> Decimal:
+    if odds is None or not TRADABLE_ODDS_MIN <= odds <= TRADABLE_ODDS_MAX:
+        raise OddsUnavailable(details={"odds": odds})
+    return odds
+
+
+def payout_for(amount: Decimal, odds: Decimal) -> Decimal:
+    """What a winning bet pays: 100 at 0.65 → 153.85."""
+    return (amount / odds).quantize(CENT, ROUND_HALF_UP)
+
+
+def cash_out_value(potential_payout: Decimal, odds: Decimal) -> Decimal:
+    """What an open bet sells for now: its payout times the current odds of its side."""
+    return (potential_payout * odds).quantize(CENT, ROUND_HALF_UP)
+
+
+def value_fell_too_far(value: Decimal, expected_value: Decimal) -> bool:
+    return value < expected_value * (1 - CASH_OUT_TOLERANCE)

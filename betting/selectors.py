@@ -1,0 +1,78 @@
+from dataclasses import dataclass
+from decimal import Decimal
+from uuid import UUID
+
+from django.db.models import Count, QuerySet, Sum
+
+from .errors import BetNotFound
+from .models import Bet, BetStatus
+from .rules import cash_out_value
+
+
+def bets_for_user(*, user_id: UUID, status: str = "", market_id: UUID | None = None) -> QuerySet[Bet]:
+    bets = Bet.objects.filter(user_id=user_id).select_related("market")
+    if status:
+        bets = bets.filter(status=status)
+    if market_id:
+        bets = bets.filter(market_id=market_id)
+    return bets.order_by("-placed_at", "-id")
+
+
+def bet_get_for_user(*, user_id: UUID, bet_id: UUID | str) -> Bet:
+    """The caller's bet; an unknown, malformed or someone else's id is BET_NOT_FOUND."""
+    try:
+        return Bet.objects.select_related("market").get(pk=UUID(str(bet_id)), user_id=user_id)
+    except (ValueError, Bet.DoesNotExist) as exc:
+        raise BetNotFound() from exc
+
+
+@dataclass(frozen=True)
+class Position:
+    bet: Bet
+    current_odds: Decimal | None
+    current_value: Decimal | None
+    unrealized_pnl: Decimal | None
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    positions: list[Position]
+    invested: Decimal
+    current_value: Decimal
+    unrealized_pnl: Decimal
+
+
+def portfolio_for_user(*, user_id: UUID) -> Portfolio:
+    """Pending bets valued at the current odds of their side (what a cash-out would pay now)."""
+    positions = []
+    for bet in bets_for_user(user_id=user_id, status=BetStatus.PENDING):
+        odds = bet.market.odds_for(bet.side)
+        value = cash_out_value(bet.potential_payout, odds) if odds is not None else None
+        positions.append(Position(bet, odds, value, None if value is None else value - bet.amount))
+    valued = [position for position in positions if position.current_value is not None]
+    return Portfolio(
+        positions=positions,
+        invested=sum((position.bet.amount for position in positions), Decimal(0)),
+        current_value=sum((position.current_value for position in valued), Decimal(0)),
+        unrealized_pnl=sum((position.unrealized_pnl for position in valued), Decimal(0)),
+    )
+
+
+@dataclass(frozen=True)
+class SideTotals:
+    bets: int = 0
+    staked: Decimal = Decimal(0)
+    potential_payout: Decimal = Decimal(0)
+
+
+def pending_totals_by_market(*, market_ids: list[UUID]) -> dict[UUID, dict[str, SideTotals]]:
+    """Pending bets per market and side: how many, the stakes, and what winning would pay (one query)."""
+    rows = (
+        Bet.objects.filter(market_id__in=market_ids, status=BetStatus.PENDING)
+        .values("market_id", "side")
+        .annotate(bets=Count("id"), staked=Sum("amount"), potential_payout=Sum("potential_payout"))
+    )
+    totals: dict[UUID, dict[str, SideTotals]] = {market_id: {} for market_id in market_ids}
+    for row in rows:
+        totals[row["market_id"]][row["side"]] = SideTotals(row["bets"], row["staked"], row["potential_payout"])
+    return totals

@@ -1,0 +1,64 @@
+from rest_framework import serializers
+
+from thisthat.pagination import PageOutput
+
+CREDITS = {"max_digits": 18, "decimal_places": 2}
+ODDS = {"max_digits": 5, "decimal_places": 4}
+
+
+class BetMarketOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    title = serializers.CharField()
+    this_option = serializers.CharField()
+    that_option = serializers.CharField()
+    status = serializers.CharField()
+
+
+class BetOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    user_id = serializers.UUIDField()
+    market_id = serializers.UUIDField()
+    market = BetMarketOutput()
+    side = serializers.CharField()
+    amount = serializers.DecimalField(**CREDITS)
+    odds_at_bet = serializers.DecimalField(**ODDS)
+    potential_payout = serializers.DecimalField(**CREDITS)
+    actual_payout = serializers.DecimalField(**CREDITS, allow_null=True)
+    status = serializers.CharField()
+    placed_at = serializers.DateTimeField()
+    resolved_at = serializers.DateTimeField(allow_null=True)
+
+
+class BetPlacedOutput(serializers.Serializer):
+    bet = BetOutput()
+    new_balance = serializers.DecimalField(**CREDITS)
+
+
+class BetSoldOutput(serializers.Serializer):
+    bet = BetOutput()
+    credits_received = serializers.DecimalField(**CREDITS)
+    new_balance = serializers.DecimalField(**CREDITS)
+
+
+class BetListOutput(PageOutput):
+    bets = BetOutput(many=True)
+
+
+class PositionOutput(serializers.Serializer):
+    bet = BetOutput()
+    current_odds = serializers.DecimalField(**ODDS, allow_null=True)
+    current_value = serializers.DecimalField(**CREDITS, allow_null=True)
+    # Spelled out: an automatic camelizer would write "unrealizedPnl".
+    unrealizedPnL = serializers.DecimalField(source="unrealized_pnl", **CREDITS, allow_null=True)  # noqa: N815
+
+
+class PortfolioTotalsOutput(serializers.Serializer):
+    invested = serializers.DecimalField(**CREDITS)
+    current_value = serializers.DecimalField(**CREDITS)
+    unrealizedPnL = serializers.DecimalField(source="unrealized_pnl", **CREDITS)  # noqa: N815
+
+
+class PortfolioOutput(serializers.Serializer):
+    credit_balance = serializers.DecimalField(**CREDITS)
+    positions = PositionOutput(many=True)
+    totals = PortfolioTotalsOutput()
