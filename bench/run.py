@@ -70,7 +70,7 @@ def _start_server(env: dict[str, str], port: int, workers: int, threads: int) ->
         try:
             if requests.get(f"http://127.0.0.1:{port}/ready", timeout=1).status_code == 200:
                 return server
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or still loading
             pass
         time.sleep(0.1)
     server.terminate()
@@ -145,6 +145,33 @@ def _market_reads(api: str, clients: int) -> None:
     )
 
 
+def _bets(api: str, clients: int, users: list[tuple[str, str]]) -> None:
+    """Each client bets 10 credits at a time on the busiest open market, then cashes one out."""
+    market = requests.get(f"{api}/markets", params={"limit": 1}).json()["markets"][0]
+    _measure(
+        "POST /bets",
+        clients,
+        90,
+        lambda s, i: s.post(
+            f"{api}/bets",
+            json={"marketId": market["id"], "side": "this", "amount": 10},
+            headers={"Authorization": f"Bearer {users[i][1]}"},
+        ),
+    )
+    _measure(
+        "GET /bets/me",
+        clients,
+        50,
+        lambda s, i: s.get(f"{api}/bets/me", headers={"Authorization": f"Bearer {users[i][1]}"}),
+    )
+    _measure(
+        "GET /economy/portfolio",
+        clients,
+        20,
+        lambda s, i: s.get(f"{api}/economy/portfolio", headers={"Authorization": f"Bearer {users[i][1]}"}),
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients per scenario")
@@ -205,6 +232,11 @@ def main() -> None:
         )
         _measure("GET /health", args.clients, 100, lambda s, i: s.get(f"http://127.0.0.1:{port}/health"))
         _market_reads(api, args.clients)
+        _bets(api, args.clients, users)
+        print()
+        print("| settlement | wall time | result |")
+        print("|---|---|---|")
+        subprocess.run([sys.executable, "-m", "bench.settlement"], cwd=ROOT, env=env, check=True)
     finally:
         server.terminate()
         server.wait(timeout=30)
