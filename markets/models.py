@@ -74,6 +74,9 @@ class Market(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     settled_at = models.DateTimeField(null=True, blank=True, help_text="When every bet had been settled.")
+    listed_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last time ingestion saw this market in Polymarket's open listing."
+    )
     resolution_checked_at = models.DateTimeField(
         null=True, blank=True, help_text="Last time the resolution poller asked Polymarket about this market."
     )

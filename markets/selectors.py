@@ -1,5 +1,5 @@
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from django.apps import apps
@@ -80,13 +80,23 @@ def markets_for_odds_sync(*, limit: int) -> list[Market]:
     )
 
 
+# An open market missing from the open listing this long may have closed early upstream.
+UNLISTED_AFTER = timedelta(minutes=30)
+
+
 def markets_for_resolution_poll(*, limit: int, now: datetime) -> list[Market]:
-    """Unsettled Polymarket markets that may have resolved: closed, past their end date, or carrying
-    pending bets; the ones asked about least recently first, so every candidate gets its turn."""
+    """Unsettled Polymarket markets that may have resolved: closed, past their end date, gone from
+    the open listing, or carrying pending bets; the ones asked about least recently first, so every
+    candidate gets its turn."""
     return list(
         Market.objects.filter(market_type=MarketType.POLYMARKET, status__in=[MarketStatus.OPEN, MarketStatus.CLOSED])
         .annotate(has_pending_bets=_has_pending_bets())
-        .filter(Q(status=MarketStatus.CLOSED) | Q(expires_at__lte=now) | Q(has_pending_bets=True))
+        .filter(
+            Q(status=MarketStatus.CLOSED)
+            | Q(expires_at__lte=now)
+            | Q(listed_at__lt=now - UNLISTED_AFTER)
+            | Q(has_pending_bets=True)
+        )
         .order_by(F("resolution_checked_at").asc(nulls_first=True), "expires_at", "id")[:limit]
     )
 

@@ -126,6 +126,7 @@ def markets_upsert_external(*, markets: Sequence[ExternalMarket]) -> UpsertResul
                     this_odds=item.this_odds,
                     that_odds=item.that_odds,
                     odds_updated_at=now,
+                    listed_at=now,
                     created_at=now,
                     updated_at=now,
                     **values,
@@ -151,6 +152,9 @@ def markets_upsert_external(*, markets: Sequence[ExternalMarket]) -> UpsertResul
             to_update.append(market)
         else:
             result.unchanged += 1
+    Market.objects.filter(pk__in=[market.pk for market in existing.values()]).exclude(status__in=SETTLED).update(
+        listed_at=now
+    )
     if to_create:
         # A concurrent writer (the ingestion lock makes one unlikely) fails this chunk; the next run redoes it.
         Market.objects.bulk_create(to_create)

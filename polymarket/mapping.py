@@ -24,7 +24,7 @@ class Skip(Exception):
         self.reason = reason
 
 
-def _json_list(value: Any) -> list | None:
+def json_list(value: Any) -> list | None:
     """Gamma sends arrays JSON-encoded inside strings; accept real arrays too."""
     if isinstance(value, list):
         return value
@@ -37,7 +37,7 @@ def _json_list(value: Any) -> list | None:
     return None
 
 
-def _decimal(value: Any) -> Decimal | None:
+def decimal_or_none(value: Any) -> Decimal | None:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return None
     try:
@@ -50,7 +50,7 @@ def _decimal(value: Any) -> Decimal | None:
 def _amount(row: dict, number_key: str, string_key: str) -> Decimal:
     """`volumeNum` else `volume` (and the same for liquidity); unusable or negative → 0."""
     for key in (number_key, string_key):
-        value = _decimal(row.get(key))
+        value = decimal_or_none(row.get(key))
         if value is not None and value >= 0:
             return min(value, Decimal("1e17")).quantize(CENT, ROUND_HALF_UP)
     return Decimal(0)
@@ -83,8 +83,8 @@ def _category(row: dict) -> str:
 def _odds(row: dict) -> tuple[Decimal, Decimal]:
     if row.get("outcomePrices") in (None, "", "[]"):
         raise Skip("missing_prices")
-    raw = _json_list(row.get("outcomePrices"))
-    prices = [_decimal(value) for value in raw] if raw is not None else []
+    raw = json_list(row.get("outcomePrices"))
+    prices = [decimal_or_none(value) for value in raw] if raw is not None else []
     if len(prices) != 2 or None in prices:
         raise Skip("unparseable_prices")
     if any(not 0 <= price <= 1 for price in prices):
@@ -105,14 +105,14 @@ def gamma_to_market(row: Any) -> ExternalMarket:
         raise Skip("not_deployed")
     if not CONDITION_ID.match(condition_id.strip()):
         raise Skip("invalid_condition_id")
-    outcomes = _json_list(row.get("outcomes"))
+    outcomes = json_list(row.get("outcomes"))
     if outcomes is None or len(outcomes) != 2:
         raise Skip("not_binary")
     title = _text(row.get("question"), 500)
     if not title:
         raise Skip("missing_title")
     this_odds, that_odds = _odds(row)
-    tokens = _json_list(row.get("clobTokenIds")) or []
+    tokens = json_list(row.get("clobTokenIds")) or []
     tokens = [str(token) for token in tokens] if len(tokens) == 2 else ["", ""]
     image = _text(row.get("image"), 1000)
     return ExternalMarket(

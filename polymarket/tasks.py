@@ -17,3 +17,12 @@ def ingest_markets() -> dict:
 def sync_odds() -> dict:
     """Every 30 seconds (beat); a run still going makes the next one skip."""
     return services.odds_sync().as_dict()
+
+
+@shared_task
+@single_instance(timeout=5 * 60)
+def poll_resolutions() -> dict:
+    """Every 60 seconds (beat); a run still going makes the next one skip."""
+    from .resolution import resolutions_poll
+
+    return resolutions_poll().as_dict()

@@ -1,10 +1,12 @@
 import json
+from datetime import timedelta
 
 import pytest
 import requests
 import responses
 from django.core.management import CommandError, call_command
 from django.test import override_settings
+from django.utils import timezone
 
 from markets.models import Market, MarketStatus
 from polymarket import tasks
@@ -111,15 +113,18 @@ def test_settled_markets_are_never_touched_by_ingestion(client):
 
 
 @responses.activate
-def test_markets_that_vanish_from_the_listing_are_kept(client):
+def test_markets_that_vanish_from_the_listing_are_kept_but_no_longer_stamped_as_listed(client):
     serve_pages(gamma_rows(3))
     markets_ingest(client=client)
+    Market.objects.update(listed_at=timezone.now() - timedelta(hours=1))
     responses.reset()
     serve_pages(gamma_rows(1))
 
     markets_ingest(client=client)
 
     assert Market.objects.count() == 3
+    recently_listed = Market.objects.filter(listed_at__gte=timezone.now() - timedelta(minutes=1))
+    assert list(recently_listed.values_list("polymarket_id", flat=True)) == [gamma_rows(1)[0]["conditionId"]]
 
 
 @responses.activate

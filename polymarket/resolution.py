@@ -1,0 +1,277 @@
+"""Resolution polling (SPEC §6 and §7): decide from Gamma and CLOB whether a Polymarket market has
+resolved, and settle it through `betting.services` when — and only when — both APIs say so.
+
+The rule (`resolution_outcome`) is a pure function; `resolutions_poll` is the 60-second job."""
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+from uuid import UUID
+
+from django.conf import settings
+from django.db import DatabaseError
+from django.utils import timezone
+
+from betting.services import market_resolve
+from markets import selectors as market_selectors
+from markets import services as market_services
+from markets.models import Market, Resolution, ResolutionSource
+from thisthat.errors import DomainError
+
+from .client import PolymarketClient, UnexpectedPayload, UpstreamRejected
+from .connection import polymarket_client
+from .mapping import decimal_or_none, json_list
+from .resilience import CircuitOpen, RateLimited, UpstreamUnavailable
+from .services import job_succeeded
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+T = TypeVar("T")
+ONE, ZERO, HALF = Decimal(1), Decimal(0), Decimal("0.5")
+SIDES = (Resolution.THIS, Resolution.THAT)  # outcome index 0 is our THIS option, index 1 our THAT
+# Refused before any request went out: the next market would be refused the same way.
+NOT_SENT = (CircuitOpen, RateLimited)
+UPSTREAM_FAILURES = (UpstreamUnavailable, UpstreamRejected, UnexpectedPayload)
+
+
+# --- The rule ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Verdict:
+    """Either an `outcome` ("this" | "that" | "invalid") to settle with, or a reason to `wait`."""
+
+    outcome: str | None = None
+    wait: str | None = None
+    detail: str = ""
+
+    @classmethod
+    def settle(cls, outcome: str) -> "Verdict":
+        return cls(outcome=outcome)
+
+    @classmethod
+    def waiting(cls, reason: str, detail: str = "") -> "Verdict":
+        return cls(wait=reason, detail=detail)
+
+    @property
+    def is_final(self) -> bool:
+        return self.outcome is not None
+
+
+def _is_disputed(gamma: dict[str, Any]) -> bool:
+    # The singular status is the current one; the plural list is a history that lags behind, so
+    # only its latest entry counts, and only when the singular is missing.
+    status = gamma.get("umaResolutionStatus")
+    if status is None:
+        statuses = json_list(gamma.get("umaResolutionStatuses")) or [None]
+        status = statuses[-1]
+    return status == "disputed"
+
+
+def gamma_outcome(gamma: dict[str, Any]) -> Verdict:
+    """What Gamma alone says. `active` stays true after close and the plural `umaResolutionStatuses`
+    can lag behind (["proposed"] on a resolved market), so neither is read for the outcome."""
+    if _is_disputed(gamma):
+        return Verdict.waiting("disputed")
+    if gamma.get("closed") is not True:
+        return Verdict.waiting("not_closed")
+    if gamma.get("umaResolutionStatus") != "resolved":
+        return Verdict.waiting("uma_not_resolved", f"umaResolutionStatus={gamma.get('umaResolutionStatus')!r}")
+    raw_prices = json_list(gamma.get("outcomePrices")) or []
+    prices = [decimal_or_none(price) for price in raw_prices]
+    if len(prices) != 2 or None in prices:
+        return Verdict.waiting("prices_not_final", f"outcomePrices={gamma.get('outcomePrices')!r}")
+    if prices == [HALF, HALF]:  # a 50/50 result: every stake is refunded
+        return Verdict.settle(Resolution.INVALID)
+    if sorted(prices) != [ZERO, ONE]:  # e.g. 0.9995/0.0005 is still trading, not a result
+        return Verdict.waiting("prices_not_final", f"outcomePrices={gamma.get('outcomePrices')!r}")
+    return Verdict.settle(SIDES[prices.index(ONE)])
+
+
+def clob_outcome(clob: dict[str, Any], *, this_token_id: str, that_token_id: str) -> Verdict:
+    """What CLOB alone says; the winning token is mapped to our side by its id, never its position."""
+    if clob.get("closed") is not True:  # `active: false, closed: false` has stopped trading, not resolved
+        return Verdict.waiting("clob_not_closed")
+    if clob.get("is_50_50_outcome") is True:
+        return Verdict.settle(Resolution.INVALID)
+    tokens = clob.get("tokens") if isinstance(clob.get("tokens"), list) else []
+    winners = [token for token in tokens if isinstance(token, dict) and token.get("winner") is True]
+    if len(winners) != 1:
+        return Verdict.waiting("clob_no_single_winner", f"{len(winners)} winning tokens")
+    winner = str(winners[0].get("token_id") or "")
+    sides = {this_token_id: Resolution.THIS, that_token_id: Resolution.THAT}
+    if not winner or winner not in sides:
+        return Verdict.waiting("unmapped_winner", f"winning token {winner!r} is neither of ours")
+    return Verdict.settle(sides[winner])
+
+
+def resolution_outcome(
+    *, gamma: dict[str, Any], clob: dict[str, Any] | None, this_token_id: str, that_token_id: str
+) -> Verdict:
+    """Settle only when Gamma is final and CLOB — when it has the market (`clob` not None) — is
+    final too and names the same outcome; anything else is a reason to wait."""
+    from_gamma = gamma_outcome(gamma)
+    if not from_gamma.is_final or clob is None:
+        return from_gamma
+    from_clob = clob_outcome(clob, this_token_id=this_token_id, that_token_id=that_token_id)
+    if not from_clob.is_final:
+        return from_clob
+    if from_clob.outcome != from_gamma.outcome:
+        return Verdict.waiting("apis_disagree", f"gamma={from_gamma.outcome} clob={from_clob.outcome}")
+    return from_gamma
+
+
+# --- The job -------------------------------------------------------------------------------------
+@dataclass
+class ResolutionPollSummary:
+    candidates: int = 0
+    checked: int = 0  # markets Polymarket was actually asked about
+    requests: int = 0
+    failed_requests: int = 0
+    resolved: Counter = field(default_factory=Counter)  # by outcome
+    waiting: Counter = field(default_factory=Counter)  # by reason
+    errors: list[str] = field(default_factory=list)
+    stopped_early: bool = False
+    duration_seconds: float = 0.0
+
+    @property
+    def decided(self) -> int:
+        """Markets checked without error (resolved, or seen to be still waiting)."""
+        return sum(self.resolved.values()) + sum(self.waiting.values())
+
+    def as_dict(self) -> dict:
+        return {
+            "candidates": self.candidates,
+            "checked": self.checked,
+            "requests": self.requests,
+            "failed_requests": self.failed_requests,
+            "resolved": dict(self.resolved),
+            "resolved_total": sum(self.resolved.values()),
+            "waiting": dict(self.waiting),
+            "waiting_total": sum(self.waiting.values()),
+            "errors": self.errors,
+            "stopped_early": self.stopped_early,
+            "duration_seconds": round(self.duration_seconds, 3),
+        }
+
+
+class _Failed(Exception):
+    """One Polymarket call for one market failed; `sent` says whether a request went out."""
+
+    def __init__(self, what: str, problem: Exception):
+        super().__init__(f"{what}: {problem}")
+        self.sent = not isinstance(problem, NOT_SENT)
+
+
+def _call(summary: ResolutionPollSummary, what: str, fetch: Callable[[], T]) -> T:
+    """One counted Polymarket call; its failure becomes _Failed."""
+    summary.requests += 1
+    try:
+        return fetch()
+    except UPSTREAM_FAILURES as exc:
+        summary.failed_requests += 1
+        raise _Failed(what, exc) from exc
+
+
+def _clob_market_or_none(client: PolymarketClient, condition_id: str) -> dict | None:
+    try:
+        return client.clob_market(condition_id)
+    except UpstreamRejected as exc:
+        if exc.status == 404:  # CLOB does not have this market: Gamma decides alone
+            return None
+        raise
+
+
+def _verdict_for(*, client: PolymarketClient, market: Market, summary: ResolutionPollSummary) -> Verdict:
+    gamma = _call(summary, "gamma", lambda: client.gamma_market(market.polymarket_gamma_id))
+    from_gamma = gamma_outcome(gamma)
+    if not from_gamma.is_final:  # CLOB cannot make a market final that Gamma does not show as final
+        return from_gamma
+    clob = _call(summary, "clob", lambda: _clob_market_or_none(client, market.polymarket_id))
+    return resolution_outcome(
+        gamma=gamma, clob=clob, this_token_id=market.this_token_id, that_token_id=market.that_token_id
+    )
+
+
+def _log_wait(market: Market, verdict: Verdict) -> None:
+    level = logging.WARNING if verdict.wait == "apis_disagree" else logging.INFO
+    logger.log(
+        level,
+        "resolution: waiting",
+        extra={"market_id": str(market.pk), "reason": verdict.wait, "detail": verdict.detail},
+    )
+
+
+def _check_market(
+    *, client: PolymarketClient, market: Market, summary: ResolutionPollSummary, checked: list[UUID]
+) -> str:
+    """Ask about one market and act on the verdict; returns a progress line. Raises _Failed."""
+    if not market.polymarket_gamma_id:
+        checked.append(market.pk)  # nothing to ask: move it to the back of the round-robin
+        summary.waiting["no_gamma_id"] += 1
+        logger.warning("resolution: market has no Gamma id", extra={"market_id": str(market.pk)})
+        return "waiting: no_gamma_id"
+    try:
+        verdict = _verdict_for(client=client, market=market, summary=summary)
+    except _Failed as failure:
+        if failure.sent:
+            checked.append(market.pk)
+        raise
+    checked.append(market.pk)
+    if not verdict.is_final:
+        summary.waiting[verdict.wait] += 1
+        _log_wait(market, verdict)
+        return f"waiting: {verdict.wait}" + (f" ({verdict.detail})" if verdict.detail else "")
+    market_resolve(market_id=market.pk, outcome=verdict.outcome, source=ResolutionSource.POLYMARKET)
+    summary.resolved[verdict.outcome] += 1
+    logger.info("resolution: resolved", extra={"market_id": str(market.pk), "outcome": verdict.outcome})
+    return f"resolved as {verdict.outcome}"
+
+
+def resolutions_poll(
+    *,
+    client: PolymarketClient | None = None,
+    limit: int | None = None,
+    now: datetime | None = None,
+    progress: Progress | None = None,
+) -> ResolutionPollSummary:
+    """Ask Polymarket about the candidate markets asked about least recently and settle those that
+    resolved. One market's failure never stops the others; an open breaker or a spent request
+    budget ends the run (every following call would be refused the same way)."""
+    client = client or polymarket_client()
+    limit = limit or settings.POLYMARKET_RESOLUTION_BATCH
+    started = time.monotonic()
+    summary = ResolutionPollSummary()
+    markets = market_selectors.markets_for_resolution_poll(limit=limit, now=now or timezone.now())
+    summary.candidates = len(markets)
+    checked: list[UUID] = []
+    for position, market in enumerate(markets, start=1):
+        try:
+            line = _check_market(client=client, market=market, summary=summary, checked=checked)
+        except _Failed as failure:
+            summary.errors.append(f"market {market.pk}: {failure}")
+            logger.warning("resolution: check failed", extra={"market_id": str(market.pk), "problem": str(failure)})
+            line = f"failed: {failure}"
+            if not failure.sent or client.breaker.state() != "closed":
+                summary.stopped_early = True
+        except (DomainError, DatabaseError) as exc:  # e.g. staff resolved it otherwise meanwhile
+            summary.errors.append(f"market {market.pk}: resolving failed: {exc}")
+            logger.exception("resolution: settling failed", extra={"market_id": str(market.pk)})
+            line = f"failed to resolve: {exc}"
+        if progress:
+            progress(f"[{position}/{len(markets)}] {market.pk} {market.title[:60]!r}: {line}")
+        if summary.stopped_early:
+            summary.errors.append(f"stopped after {position} of {len(markets)} markets: Polymarket refuses calls")
+            break
+    if checked:
+        market_services.market_mark_checked(market_ids=checked)
+    summary.checked = len(checked)
+    summary.duration_seconds = time.monotonic() - started
+    if summary.decided or not markets:
+        job_succeeded("resolution_poll")
+    logger.info("resolution poll finished", extra={"summary": summary.as_dict()})
+    return summary
