@@ -3,6 +3,7 @@ from celery import shared_task
 from thisthat.locks import single_instance
 
 from . import services
+from .resolution import resolutions_poll
 
 
 @shared_task
@@ -23,6 +24,4 @@ def sync_odds() -> dict:
 @single_instance(timeout=5 * 60)
 def poll_resolutions() -> dict:
     """Every 60 seconds (beat); a run still going makes the next one skip."""
-    from .resolution import resolutions_poll
-
     return resolutions_poll().as_dict()
