@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from economy.models import LedgerKind
 from economy.services import Posting, ledger_post, ledger_post_many
-from leaderboard.tasks import recompute_ranks
+from leaderboard.tasks import recompute_ranks_soon
 from markets import services as market_services
 from markets.errors import MarketClosed
 from markets.models import Market, MarketStatus, Resolution
@@ -238,7 +238,7 @@ def market_settle(
         if progress:
             progress(f"chunk {summary.chunks}: {len(bets)} bets settled, {summary.bets.total()} so far")
     market_services.market_mark_settled(market_id=market.id)
-    recompute_ranks.delay_on_commit()
+    transaction.on_commit(recompute_ranks_soon)
     summary.duration_seconds = time.monotonic() - started
     logger.info("market settled", extra={"summary": summary.as_dict()})
     return summary

@@ -1,6 +1,24 @@
 from celery import shared_task
 
+from . import cache as board_cache
+from . import services
+
+DEBOUNCE_SECONDS = 5
+
 
 @shared_task
-def recompute_ranks() -> None:
-    """Recompute PnL and volume ranks; enqueued after every settlement. The leaderboard issue fills it in."""
+def recompute_ranks() -> dict | None:
+    """Every 15 minutes (beat) and shortly after settlements. When another run holds the lock and a
+    settlement asked for fresh ranks, try again a little later rather than lose the request."""
+    result = services.ranks_recompute()
+    if result is None:
+        if board_cache.recompute_requested():
+            recompute_ranks.apply_async(countdown=DEBOUNCE_SECONDS)
+        return None
+    return {"users": result.users, "duration_seconds": round(result.duration_seconds, 3)}
+
+
+def recompute_ranks_soon() -> None:
+    """Ask for a recomputation; a burst of requests (settlements) coalesces into one run."""
+    if board_cache.recompute_request():
+        recompute_ranks.apply_async(countdown=DEBOUNCE_SECONDS)

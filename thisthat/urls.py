@@ -12,6 +12,7 @@ api_v1 = [
     path("monitoring/", include("polymarket.urls")),
     path("", include("economy.urls")),
     path("", include("betting.urls")),
+    path("", include("leaderboard.urls")),
 ]
 
 urlpatterns = [

@@ -1,0 +1,68 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from thisthat.openapi import error_responses
+from thisthat.pagination import page_input
+from thisthat.serializers import InputSerializer
+
+from .models import Period
+from .selectors import board_page, user_standing
+from .serializers import BoardOutput, UserStandingOutput
+
+
+class BoardInput(page_input(default_limit=100, max_limit=1000, name="LeaderboardPageInput")):
+    period = serializers.ChoiceField(choices=Period.choices, required=False, default=Period.ALL)
+
+
+class PeriodInput(InputSerializer):
+    period = serializers.ChoiceField(choices=Period.choices, required=False, default=Period.ALL)
+
+
+def _board(request, board: str) -> Response:
+    query = BoardInput.from_query(request)
+    found = board_page(board=board, **query)
+    body = {"leaderboard": found.rows, "total": found.total, **query, "updated_at": found.updated_at}
+    return Response(BoardOutput(body).data)
+
+
+class PnlBoardApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="leaderboard_pnl",
+        parameters=[BoardInput],
+        responses={200: BoardOutput, **error_responses(400)},
+        description="Realised PnL in the period (UTC calendar windows). Ties share a rank (1, 2, 2, 4); users "
+        "with no bets in the period come after everyone who has. As of `updatedAt`, the last recomputation.",
+    )
+    def get(self, request):
+        return _board(request, "pnl")
+
+
+class VolumeBoardApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="leaderboard_volume",
+        parameters=[BoardInput],
+        responses={200: BoardOutput, **error_responses(400)},
+        description="Credits bet in the period; same ranking rules as the PnL board.",
+    )
+    def get(self, request):
+        return _board(request, "volume")
+
+
+class MyStandingApi(APIView):
+    @extend_schema(
+        operation_id="leaderboard_me",
+        parameters=[PeriodInput],
+        responses={200: UserStandingOutput, **error_responses(400, 401)},
+    )
+    def get(self, request):
+        query = PeriodInput(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        standing = user_standing(user_id=request.user.pk, **query.validated_data)
+        return Response(UserStandingOutput(standing).data)

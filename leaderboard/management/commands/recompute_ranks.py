@@ -1,0 +1,19 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from leaderboard.services import ranks_recompute
+
+
+class Command(BaseCommand):
+    help = "Recompute every period's PnL and volume standings and the profile ranks now (the 15-minute job)."
+
+    def handle(self, *args, **options):
+        self.stdout.write("Recomputing standings for all, month, week and day…")
+        result = ranks_recompute()
+        if result is None:
+            raise CommandError("Another recomputation is running; try again when it has finished.")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Ranked {result.users} users in {result.duration_seconds:.2f}s "
+                f"(as of {result.computed_at:%Y-%m-%d %H:%M:%S} UTC)."
+            )
+        )
