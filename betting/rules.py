@@ -12,7 +12,8 @@ CASH_OUT_TOLERANCE = Decimal("0.02")  # an expectedValue guard refuses a value t
 
 
 def ensure_valid_amount(amount: Decimal) -> None:
-    if not amount.is_finite() or amount != amount.quantize(CENT) or not MIN_BET <= amount <= MAX_BET:
+    # The range check comes first: quantizing an absurdly large number would overflow the context.
+    if not amount.is_finite() or not MIN_BET <= amount <= MAX_BET or amount != amount.quantize(CENT):
         raise InvalidBetAmount(
             details={"amount": [f"Bets are {MIN_BET} to {MAX_BET} credits with at most 2 decimals."]}
         )

@@ -1,36 +1,30 @@
 """The boards in the cache (Redis in production): pages keyed by the run that computed them, so a
-new recomputation replaces every page at once; a cold cache is refilled from the standings table."""
+new recomputation replaces every page at once; a cold cache is refilled from the database."""
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Count, Max
 
-from .models import Period, Standing
+from .models import Period, RankingRun
 
 PAGE_SECONDS = 30 * 60
-PREFILLED_LIMIT = 100  # the first page of every board, at the default page size, is written by each run
-_META_KEY = "leaderboard:meta"
+PREFILLED_LIMIT = 100  # each run writes the first page of every board at the default page size
+_LATEST_RUN_KEY = "leaderboard:latest-run"
 _REQUESTED_KEY = "leaderboard:recompute-requested"
 
 
-def meta() -> dict[str, Any] | None:
-    """{"computed_at": datetime, "totals": {period: users}} of the latest run, or None before any."""
-    found = cache.get(_META_KEY)
-    if found is None:
-        computed_at = Standing.objects.aggregate(latest=Max("computed_at"))["latest"]
-        if computed_at is None:
-            return None
-        totals = dict(Standing.objects.values_list("period").annotate(users=Count("id")).order_by())
-        found = {"computed_at": computed_at, "totals": totals}
-        cache.set(_META_KEY, found, timeout=PAGE_SECONDS)
-    return found
+def latest_run() -> RankingRun | None:
+    run = cache.get(_LATEST_RUN_KEY)
+    if run is None:
+        run = RankingRun.objects.order_by("-computed_at").first()
+        if run is not None:
+            cache.set(_LATEST_RUN_KEY, run, timeout=PAGE_SECONDS)
+    return run
 
 
-def page(board: str, period: str, limit: int, offset: int, *, computed_at: datetime, load: Callable[[], Any]) -> Any:
-    key = f"leaderboard:{board}:{period}:{limit}:{offset}:{computed_at.timestamp()}"
+def page(board: str, period: str, limit: int, offset: int, *, run: RankingRun, load: Callable[[], Any]) -> Any:
+    key = f"leaderboard:{board}:{period}:{limit}:{offset}:{run.pk}"
     found = cache.get(key)
     if found is None:
         found = load()
@@ -38,12 +32,12 @@ def page(board: str, period: str, limit: int, offset: int, *, computed_at: datet
     return found
 
 
-def boards_refresh(*, computed_at: datetime) -> None:
-    """After a run: publish its meta and prefill the first page of each board and period."""
+def boards_refresh() -> None:
+    """After a run: publish it and prefill the first page of each board and period."""
     from .selectors import board_rows  # selectors read through this module
 
-    cache.delete(_META_KEY)
-    fresh = meta()
+    cache.delete(_LATEST_RUN_KEY)
+    run = latest_run()
     for board in ("pnl", "volume"):
         for period in Period.values:
             page(
@@ -51,8 +45,8 @@ def boards_refresh(*, computed_at: datetime) -> None:
                 period,
                 PREFILLED_LIMIT,
                 0,
-                computed_at=fresh["computed_at"],
-                load=lambda board=board, period=period: board_rows(board, period, PREFILLED_LIMIT, 0),
+                run=run,
+                load=lambda board=board, period=period: board_rows(board, period, PREFILLED_LIMIT, 0, run=run),
             )
 
 

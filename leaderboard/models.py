@@ -10,11 +10,15 @@ class Period(models.TextChoices):
 
 
 class Standing(models.Model):
-    """One user's place on both boards for one period, as of the last recomputation. The whole set
-    for a period is replaced in one transaction, so readers never see a half-written board."""
+    """One user's place on both boards for one period, as of the last recomputation: only users who
+    placed or settled a bet in the period have one. Every run replaces all rows in one transaction,
+    so readers never see a half-written board."""
 
     period = models.CharField(max_length=8, choices=Period.choices)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # Derived data, rebuilt by every run: no foreign-key trigger to pay for on each inserted row.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
     pnl = models.DecimalField(max_digits=18, decimal_places=2)
     volume = models.DecimalField(max_digits=18, decimal_places=2)
     pnl_rank = models.PositiveIntegerField()
@@ -30,3 +34,18 @@ class Standing(models.Model):
 
     def __str__(self) -> str:
         return f"{self.period}: #{self.pnl_rank} PnL, #{self.volume_rank} volume"
+
+
+class RankingRun(models.Model):
+    """One recomputation: when, and how many users each period ranked (the rest share the next rank)."""
+
+    computed_at = models.DateTimeField()
+    users = models.PositiveIntegerField(help_text="Active users when the run happened.")
+    ranked = models.JSONField(help_text="Per period, how many users had bets in it.")
+    duration_seconds = models.FloatField()
+
+    class Meta:
+        get_latest_by = "computed_at"
+
+    def __str__(self) -> str:
+        return f"ranking of {self.computed_at:%Y-%m-%d %H:%M:%S}"

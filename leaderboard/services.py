@@ -2,8 +2,7 @@
 
 import logging
 import time
-from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
@@ -13,39 +12,43 @@ from betting.models import Bet
 from thisthat.locks import cache_lock
 
 from . import cache as board_cache
-from .models import Period, Standing
+from .models import Period, RankingRun, Standing
 from .periods import period_start
 
 logger = logging.getLogger(__name__)
 
+RUNS_KEPT_FOR = timedelta(days=7)
+
 # Realised PnL and volume per user in a window, straight from the bets (never from running totals).
-# A user "has bets" in a window when they placed or settled one in it; the others share the rank
-# after everyone who has (RANK() gives ties one rank and skips: 1, 2, 2, 4).
+# Only users who placed or settled a bet in the window get a row; RANK() gives ties one rank and
+# skips (1, 2, 2, 4). Everyone else shares the rank after them (see `selectors`).
 _STANDINGS_SQL = """
 INSERT INTO {standing} (period, user_id, pnl, volume, pnl_rank, volume_rank, computed_at)
-SELECT %(period)s, u.id, COALESCE(a.pnl, 0), COALESCE(a.volume, 0),
-       RANK() OVER (ORDER BY CASE WHEN a.user_id IS NULL THEN 1 ELSE 0 END, COALESCE(a.pnl, 0) DESC),
-       RANK() OVER (ORDER BY CASE WHEN a.user_id IS NULL THEN 1 ELSE 0 END, COALESCE(a.volume, 0) DESC),
-       %(now)s
-FROM {user} u
-LEFT JOIN (
-    SELECT user_id,
-           SUM(CASE WHEN status IN ('won', 'lost', 'sold') AND resolved_at >= %(start)s
-                    THEN actual_payout - amount ELSE 0 END) AS pnl,
-           SUM(CASE WHEN placed_at >= %(start)s THEN amount ELSE 0 END) AS volume
-    FROM {bet}
-    WHERE placed_at >= %(start)s OR resolved_at >= %(start)s
-    GROUP BY user_id
-) a ON a.user_id = u.id
-WHERE u.is_active
+SELECT %(period)s, a.user_id, a.pnl, a.volume,
+       RANK() OVER (ORDER BY a.pnl DESC), RANK() OVER (ORDER BY a.volume DESC), %(now)s
+FROM (
+    SELECT b.user_id,
+           SUM(CASE WHEN b.status IN ('won', 'lost', 'sold') AND b.resolved_at >= %(start)s
+                    THEN b.actual_payout - b.amount ELSE 0 END) AS pnl,
+           SUM(CASE WHEN b.placed_at >= %(start)s THEN b.amount ELSE 0 END) AS volume
+    FROM {bet} b
+    WHERE b.placed_at >= %(start)s OR b.resolved_at >= %(start)s
+    GROUP BY b.user_id
+) a
+JOIN {user} u ON u.id = a.user_id AND u.is_active
 """
 
-# Profiles show the all-time ranks; only rows whose rank changed are written.
+# Profiles show the all-time ranks; users without bets share the rank after everyone who has one.
+# Only rows whose rank changed are written.
 _PROFILE_RANKS_SQL = """
-UPDATE {user} SET rank_by_pnl = s.pnl_rank, rank_by_volume = s.volume_rank
-FROM {standing} s
-WHERE s.period = %(period)s AND s.user_id = {user}.id
-  AND ({user}.rank_by_pnl IS DISTINCT FROM s.pnl_rank OR {user}.rank_by_volume IS DISTINCT FROM s.volume_rank)
+UPDATE {user} SET rank_by_pnl = r.pnl_rank, rank_by_volume = r.volume_rank
+FROM (
+    SELECT u.id, COALESCE(s.pnl_rank, %(tail)s) AS pnl_rank, COALESCE(s.volume_rank, %(tail)s) AS volume_rank
+    FROM {user} u LEFT JOIN {standing} s ON s.user_id = u.id AND s.period = %(period)s
+    WHERE u.is_active
+) r
+WHERE {user}.id = r.id
+  AND ({user}.rank_by_pnl IS DISTINCT FROM r.pnl_rank OR {user}.rank_by_volume IS DISTINCT FROM r.volume_rank)
 """
 
 
@@ -55,39 +58,38 @@ def _sql(template: str) -> str:
     )
 
 
-@dataclass(frozen=True)
-class RecomputeResult:
-    users: int
-    computed_at: datetime
-    duration_seconds: float
-
-
 @transaction.atomic
-def _standings_replace(*, now: datetime) -> int:
-    users = 0
+def _standings_replace(*, now: datetime, started: float) -> RankingRun:
+    """Replace every period's standings and the profile ranks, and record the run."""
+    ranked: dict[str, int] = {}
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":  # the window sorts fit in memory instead of spilling to disk
+            cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(f"DELETE FROM {Standing._meta.db_table}")
         for period in Period.values:
             cursor.execute(_sql(_STANDINGS_SQL), {"period": period, "now": now, "start": period_start(period, now=now)})
-            if period == Period.ALL:
-                users = cursor.rowcount
-        cursor.execute(_sql(_PROFILE_RANKS_SQL), {"period": Period.ALL})
-    return users
+            ranked[period] = cursor.rowcount
+        cursor.execute(_sql(_PROFILE_RANKS_SQL), {"period": Period.ALL, "tail": ranked[Period.ALL] + 1})
+    RankingRun.objects.filter(computed_at__lt=now - RUNS_KEPT_FOR).delete()
+    return RankingRun.objects.create(
+        computed_at=now,
+        users=get_user_model().objects.filter(is_active=True).count(),
+        ranked=ranked,
+        duration_seconds=time.monotonic() - started,
+    )
 
 
-def ranks_recompute() -> RecomputeResult | None:
+def ranks_recompute() -> RankingRun | None:
     """Recompute every period's standings and the profile ranks, then refresh the cached boards.
     Returns None when another run holds the lock (runs never overlap)."""
     with cache_lock("leaderboard:recompute", timeout=10 * 60) as acquired:
         if not acquired:
             return None
         board_cache.recompute_request_clear()
-        started = time.monotonic()
-        now = timezone.now()
-        users = _standings_replace(now=now)
-        board_cache.boards_refresh(computed_at=now)
-        result = RecomputeResult(users=users, computed_at=now, duration_seconds=time.monotonic() - started)
+        run = _standings_replace(now=timezone.now(), started=time.monotonic())
+        board_cache.boards_refresh()
     logger.info(
-        "ranks recomputed", extra={"users": result.users, "duration_seconds": round(result.duration_seconds, 3)}
+        "ranks recomputed",
+        extra={"users": run.users, "ranked": run.ranked, "duration_seconds": round(run.duration_seconds, 3)},
     )
-    return result
+    return run

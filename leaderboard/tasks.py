@@ -10,12 +10,12 @@ DEBOUNCE_SECONDS = 5
 def recompute_ranks() -> dict | None:
     """Every 15 minutes (beat) and shortly after settlements. When another run holds the lock and a
     settlement asked for fresh ranks, try again a little later rather than lose the request."""
-    result = services.ranks_recompute()
-    if result is None:
+    run = services.ranks_recompute()
+    if run is None:
         if board_cache.recompute_requested():
             recompute_ranks.apply_async(countdown=DEBOUNCE_SECONDS)
         return None
-    return {"users": result.users, "duration_seconds": round(result.duration_seconds, 3)}
+    return {"users": run.users, "ranked": run.ranked, "duration_seconds": round(run.duration_seconds, 3)}
 
 
 def recompute_ranks_soon() -> None:

@@ -8,12 +8,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         self.stdout.write("Recomputing standings for all, month, week and day…")
-        result = ranks_recompute()
-        if result is None:
+        run = ranks_recompute()
+        if run is None:
             raise CommandError("Another recomputation is running; try again when it has finished.")
         self.stdout.write(
             self.style.SUCCESS(
-                f"Ranked {result.users} users in {result.duration_seconds:.2f}s "
-                f"(as of {result.computed_at:%Y-%m-%d %H:%M:%S} UTC)."
+                f"Ranked {run.users} users ({run.ranked['all']} with bets) in {run.duration_seconds:.2f}s "
+                f"(as of {run.computed_at:%Y-%m-%d %H:%M:%S} UTC)."
             )
         )
