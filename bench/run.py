@@ -172,6 +172,25 @@ def _bets(api: str, clients: int, users: list[tuple[str, str]]) -> None:
     )
 
 
+def _leaderboard_reads(api: str, clients: int, users: list[tuple[str, str]]) -> None:
+    """Boards after the 100,000-user recomputation: the prefilled first pages, deeper pages, and /me."""
+    _measure("GET /leaderboard/pnl (first page)", clients, 100, lambda s, i: s.get(f"{api}/leaderboard/pnl"))
+    _measure(
+        "GET /leaderboard/volume?period=week (deep pages)",
+        clients,
+        50,
+        lambda s, i: s.get(
+            f"{api}/leaderboard/volume", params={"period": "week", "offset": secrets.randbelow(90_000), "limit": 100}
+        ),
+    )
+    _measure(
+        "GET /leaderboard/me",
+        clients,
+        100,
+        lambda s, i: s.get(f"{api}/leaderboard/me", headers={"Authorization": f"Bearer {users[i][1]}"}),
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients per scenario")
@@ -237,6 +256,11 @@ def main() -> None:
         print("| settlement | wall time | result |")
         print("|---|---|---|")
         subprocess.run([sys.executable, "-m", "bench.settlement"], cwd=ROOT, env=env, check=True)
+        subprocess.run([sys.executable, "-m", "bench.leaderboard"], cwd=ROOT, env=env, check=True)
+        print()
+        print("| scenario | clients | requests | req/s | p50 ms | p95 ms | p99 ms |")
+        print("|---|---|---|---|---|---|---|")
+        _leaderboard_reads(api, args.clients, users)
     finally:
         server.terminate()
         server.wait(timeout=30)
