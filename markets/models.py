@@ -2,9 +2,7 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
-from django.db.models.functions import Upper
 from django.utils import timezone
 
 ODDS = {"max_digits": 5, "decimal_places": 4}
@@ -92,8 +90,8 @@ class Market(models.Model):
             models.Index(fields=["status", "expires_at", "id"], name="market_status_expires_idx"),
             models.Index(fields=["status", "-created_at", "id"], name="market_status_newest_idx"),
             models.Index(fields=["category_slug", "status", "-volume"], name="market_category_idx"),
-            # `q` is a case-insensitive substring search: a trigram index serves UPPER(title) LIKE.
-            GinIndex(OpClass(Upper("title"), name="gin_trgm_ops"), name="market_title_trgm_idx"),
+            # `q` (a case-insensitive substring search) is served by a trigram GIN index on
+            # UPPER(title), created by migration 0001 on PostgreSQL only: SQLite cannot build it.
         ]
         constraints = [
             models.CheckConstraint(

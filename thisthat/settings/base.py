@@ -56,7 +56,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
-    "django.contrib.postgres",  # trigram index for market search (a no-op on embedded SQLite)
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
