@@ -1,8 +1,12 @@
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
 from django.db.models import Count, QuerySet, Sum
+
+from markets.models import Market
+from markets.services import SETTLED
 
 from .errors import BetNotFound
 from .models import Bet, BetStatus
@@ -76,3 +80,12 @@ def pending_totals_by_market(*, market_ids: list[UUID]) -> dict[UUID, dict[str, 
     for row in rows:
         totals[row["market_id"]][row["side"]] = SideTotals(row["bets"], row["staked"], row["potential_payout"])
     return totals
+
+
+def markets_awaiting_settlement(*, resolved_before: datetime) -> list[UUID]:
+    """Resolved or cancelled markets whose settlement has not finished (e.g. its worker died)."""
+    return list(
+        Market.objects.filter(status__in=SETTLED, settled_at__isnull=True, resolved_at__lt=resolved_before)
+        .order_by("resolved_at")
+        .values_list("id", flat=True)
+    )
