@@ -32,12 +32,11 @@ def page(board: str, period: str, limit: int, offset: int, *, run: RankingRun, l
     return found
 
 
-def boards_refresh() -> None:
+def boards_refresh(*, run: RankingRun) -> None:
     """After a run: publish it and prefill the first page of each board and period."""
     from .selectors import board_rows  # selectors read through this module
 
-    cache.delete(_LATEST_RUN_KEY)
-    run = latest_run()
+    cache.set(_LATEST_RUN_KEY, run, timeout=PAGE_SECONDS)
     for board in ("pnl", "volume"):
         for period in Period.values:
             page(

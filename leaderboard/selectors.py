@@ -36,7 +36,7 @@ def board_rows(board: str, period: str, limit: int, offset: int, *, run: Ranking
         start = max(offset - ranked, 0)
         unranked = (
             get_user_model()
-            .objects.filter(is_active=True)
+            .objects.filter(is_active=True, created_at__lte=run.computed_at)
             .exclude(pk__in=Standing.objects.filter(period=period).values("user_id"))
             .order_by("pk")
             .values_list("pk", "username")[start : start + missing]

@@ -58,25 +58,33 @@ def _sql(template: str) -> str:
     )
 
 
-@transaction.atomic
-def _standings_replace(*, now: datetime, started: float) -> RankingRun:
-    """Replace every period's standings and the profile ranks, and record the run."""
-    ranked: dict[str, int] = {}
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":  # the window sorts fit in memory instead of spilling to disk
-            cursor.execute("SET LOCAL work_mem = '64MB'")
+def _standings_replace(*, now: datetime) -> tuple[dict[str, int], int]:
+    """Replace every period's standings from one snapshot of the bets; returns how many users each
+    period ranked, and how many active users there were."""
+    outermost = not connection.in_atomic_block
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            if outermost:
+                # One snapshot for every statement of the run (only this job writes standings, under
+                # its lock, so nothing here can meet a serialization failure). Nested in a caller's
+                # transaction (tests), the caller's isolation applies.
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            cursor.execute("SET LOCAL work_mem = '64MB'")  # window sorts in memory, not on disk
         cursor.execute(f"DELETE FROM {Standing._meta.db_table}")
+        ranked = {}
         for period in Period.values:
             cursor.execute(_sql(_STANDINGS_SQL), {"period": period, "now": now, "start": period_start(period, now=now)})
             ranked[period] = cursor.rowcount
-        cursor.execute(_sql(_PROFILE_RANKS_SQL), {"period": Period.ALL, "tail": ranked[Period.ALL] + 1})
-    RankingRun.objects.filter(computed_at__lt=now - RUNS_KEPT_FOR).delete()
-    return RankingRun.objects.create(
-        computed_at=now,
-        users=get_user_model().objects.filter(is_active=True).count(),
-        ranked=ranked,
-        duration_seconds=time.monotonic() - started,
-    )
+        users = get_user_model().objects.filter(is_active=True, created_at__lte=now).count()
+    return ranked, users
+
+
+@transaction.atomic
+def _profile_ranks_update(*, tail: int) -> None:
+    # Its own short transaction: user rows are hot (every bet locks one), so they are not held
+    # for the whole run, and only rows whose rank changed are written.
+    with connection.cursor() as cursor:
+        cursor.execute(_sql(_PROFILE_RANKS_SQL), {"period": Period.ALL, "tail": tail})
 
 
 def ranks_recompute() -> RankingRun | None:
@@ -86,8 +94,14 @@ def ranks_recompute() -> RankingRun | None:
         if not acquired:
             return None
         board_cache.recompute_request_clear()
-        run = _standings_replace(now=timezone.now(), started=time.monotonic())
-        board_cache.boards_refresh()
+        started, now = time.monotonic(), timezone.now()
+        ranked, users = _standings_replace(now=now)
+        _profile_ranks_update(tail=ranked[Period.ALL] + 1)
+        RankingRun.objects.filter(computed_at__lt=now - RUNS_KEPT_FOR).delete()
+        run = RankingRun.objects.create(
+            computed_at=now, users=users, ranked=ranked, duration_seconds=time.monotonic() - started
+        )
+        board_cache.boards_refresh(run=run)
     logger.info(
         "ranks recomputed",
         extra={"users": run.users, "ranked": run.ranked, "duration_seconds": round(run.duration_seconds, 3)},

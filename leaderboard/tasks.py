@@ -1,4 +1,5 @@
 from celery import shared_task
+from django.db import OperationalError
 
 from . import cache as board_cache
 from . import services
@@ -6,7 +7,7 @@ from . import services
 DEBOUNCE_SECONDS = 5
 
 
-@shared_task
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
 def recompute_ranks() -> dict | None:
     """Every 15 minutes (beat) and shortly after settlements. When another run holds the lock and a
     settlement asked for fresh ranks, try again a little later rather than lose the request."""
