@@ -412,6 +412,7 @@ class StandinState:
         self._tokens: dict[str, tuple[str, int]] = {}
         self._mids: dict[str, int] = {}
         self._orders: dict[tuple[str, bool], list[Row]] = {}
+        self._winners: dict[str, int | None] = {}  # resolved markets: the winning outcome (None: 50/50)
         for condition_id, row in self._by_condition.items():
             tokens = _decode(row.get("clobTokenIds"))
             if not isinstance(tokens, list) or len(tokens) != 2:
@@ -441,6 +442,16 @@ class StandinState:
         """The next n requests answer 429 with a Retry-After header."""
         with self._lock:
             self._throttle_left, self._throttle_retry_after = n, retry_after
+
+    def resolve(self, condition_id: str, winner: int | None) -> None:
+        """Resolve a market on both APIs the way Polymarket shows it: Gamma closed with UMA status
+        "resolved" and one-hot prices, CLOB closed with one winning token (winner 0 or 1), or a
+        50/50 result (winner None: prices 0.5/0.5 and is_50_50_outcome)."""
+        with self._lock:
+            row = self._by_condition[condition_id]
+            prices = ["0.5", "0.5"] if winner is None else ["1" if i == winner else "0" for i in (0, 1)]
+            row.update(closed=True, umaResolutionStatus="resolved", outcomePrices=json.dumps(prices))
+            self._winners[condition_id] = winner
 
     def stats(self) -> dict[str, Any]:
         with self._lock:
@@ -540,7 +551,10 @@ class StandinState:
         tokens = tokens if isinstance(tokens, list) else []
         with self._lock:
             mid = self._mids.get(condition_id)
-        if mid is not None:
+            resolved, winner = condition_id in self._winners, self._winners.get(condition_id)
+        if resolved:
+            prices = [0.5, 0.5] if winner is None else [1.0 if i == winner else 0.0 for i in (0, 1)]
+        elif mid is not None:
             prices = [mid / MID_SCALE, (MID_SCALE - mid) / MID_SCALE]
         else:
             raw = _decode(row.get("outcomePrices"))
@@ -572,13 +586,13 @@ class StandinState:
             "icon": row.get("icon", ""),
             "image": row.get("image", ""),
             "rewards": {"rates": None, "min_size": 0, "max_spread": 0},
-            "is_50_50_outcome": False,
+            "is_50_50_outcome": resolved and winner is None,
             "tokens": [
                 {
                     "token_id": str(token),
                     "outcome": str(outcomes[i]) if i < len(outcomes) else "",
                     "price": prices[i] if i < len(prices) else 0,
-                    "winner": False,
+                    "winner": resolved and winner == i,
                 }
                 for i, token in enumerate(tokens)
             ],
