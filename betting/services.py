@@ -140,7 +140,8 @@ def market_resolve(*, market_id: UUID | str, outcome: str, source: str, resolved
             market_id=market_id, outcome=outcome, source=source, resolved_by_id=resolved_by_id
         )
         if changed or market.settled_at is None:
-            transaction.on_commit(lambda: _enqueue_settlement(market.id))
+            # Robust: a broker hiccup must not fail the resolution; the settlement sweep re-queues it.
+            transaction.on_commit(lambda: _enqueue_settlement(market.id), robust=True)
     if changed:
         logger.info("market resolved", extra={"market_id": str(market.id), "outcome": outcome, "source": source})
     return market
@@ -238,7 +239,7 @@ def market_settle(
         if progress:
             progress(f"chunk {summary.chunks}: {len(bets)} bets settled, {summary.bets.total()} so far")
     market_services.market_mark_settled(market_id=market.id)
-    transaction.on_commit(recompute_ranks_soon)
+    transaction.on_commit(recompute_ranks_soon, robust=True)  # ranks also refresh every 15 minutes
     summary.duration_seconds = time.monotonic() - started
     logger.info("market settled", extra={"summary": summary.as_dict()})
     return summary

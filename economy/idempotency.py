@@ -11,7 +11,9 @@ called and its response stored, all in one transaction:
 - a retry while the first is still running waits on the unique index until it commits, then does
   the same (so 20 parallel copies of one request do the work once and answer 20 times alike);
 - the same key with a different method, path or body is 409 IDEMPOTENCY_CONFLICT;
-- if `run()` raises, everything rolls back: the key is not used up and a retry runs again.
+- a refusal (a 4xx domain error such as INSUFFICIENT_BALANCE) is kept and replayed like a success,
+  so a retry never acts later on what was refused; a 429 or an unexpected error rolls everything
+  back and leaves the key unused, so a retry runs again.
 """
 
 import hashlib
@@ -26,7 +28,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
-from thisthat.errors import ValidationFailed
+from thisthat.errors import DomainError, ValidationFailed, api_exception_handler
 
 from .errors import IdempotencyConflict
 from .models import IdempotencyKey
@@ -74,6 +76,18 @@ class _KeyTaken(Exception):
     pass
 
 
+def _first_response(request: Request, run: Callable[[], Response]) -> Response:
+    """The response to keep for the key: the work's, or its refusal. A refusal is kept (a retry gets
+    it again and nothing happens) unless it says to retry later: 429 and 5xx leave the key unused."""
+    try:
+        with transaction.atomic():  # a refused piece of work rolls back alone; the key row stays
+            return run()
+    except DomainError as exc:
+        if exc.status == 429 or exc.status >= 500:
+            raise
+        return api_exception_handler(exc, {"request": request})
+
+
 def idempotent(request: Request, *, scope: str, run: Callable[[], Response]) -> Response:
     key = _key_from(request)
     if key is None:
@@ -89,7 +103,7 @@ def idempotent(request: Request, *, scope: str, run: Callable[[], Response]) -> 
                 )
             except IntegrityError as exc:
                 raise _KeyTaken from exc
-            response = run()
+            response = _first_response(request, run)
             record.response_status = response.status_code
             record.response_body = _dump(response.data)
             record.save(update_fields=["response_status", "response_body"])

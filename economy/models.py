@@ -28,6 +28,9 @@ ONCE_PER_REFERENCE = [
 ]
 
 
+BET_RETURNS = [LedgerKind.BET_PAYOUT, LedgerKind.BET_REFUND, LedgerKind.BET_SALE]
+
+
 class LedgerEntry(models.Model):
     """One balance change. A user's balance always equals the sum of their entries."""
 
@@ -70,6 +73,12 @@ class LedgerEntry(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["user"], condition=models.Q(kind=LedgerKind.SIGNUP_BONUS), name="ledger_one_signup_bonus"
+            ),
+            # A bet returns credits once, whichever way: paid, refunded or sold.
+            models.UniqueConstraint(
+                fields=["reference_id"],
+                condition=models.Q(kind__in=BET_RETURNS),
+                name="ledger_one_return_per_bet",
             ),
         ]
         permissions = [("adjust_credits", "Can adjust user credits through the ledger")]

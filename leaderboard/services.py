@@ -40,15 +40,22 @@ JOIN {user} u ON u.id = a.user_id AND u.is_active
 
 # Profiles show the all-time ranks; users without bets share the rank after everyone who has one.
 # Only rows whose rank changed are written.
-_PROFILE_RANKS_SQL = """
-UPDATE {user} SET rank_by_pnl = r.pnl_rank, rank_by_volume = r.volume_rank
-FROM (
+_NEW_PROFILE_RANKS = """
     SELECT u.id, COALESCE(s.pnl_rank, %(tail)s) AS pnl_rank, COALESCE(s.volume_rank, %(tail)s) AS volume_rank
     FROM {user} u LEFT JOIN {standing} s ON s.user_id = u.id AND s.period = %(period)s
     WHERE u.is_active
-) r
-WHERE {user}.id = r.id
-  AND ({user}.rank_by_pnl IS DISTINCT FROM r.pnl_rank OR {user}.rank_by_volume IS DISTINCT FROM r.volume_rank)
+"""
+_CHANGED = "({user}.rank_by_pnl IS DISTINCT FROM r.pnl_rank OR {user}.rank_by_volume IS DISTINCT FROM r.volume_rank)"
+# Settlements lock users in id order; taking these rows in the same order first rules out a deadlock
+# (an UPDATE alone would lock them in whatever order its plan reads them).
+_LOCK_CHANGED_PROFILES_SQL = f"""
+SELECT {{user}}.id FROM {{user}} JOIN ({_NEW_PROFILE_RANKS}) r ON r.id = {{user}}.id
+WHERE {_CHANGED} ORDER BY {{user}}.id FOR NO KEY UPDATE OF {{user}}
+"""
+_PROFILE_RANKS_SQL = f"""
+UPDATE {{user}} SET rank_by_pnl = r.pnl_rank, rank_by_volume = r.volume_rank
+FROM ({_NEW_PROFILE_RANKS}) r
+WHERE {{user}}.id = r.id AND {_CHANGED}
 """
 
 
@@ -58,9 +65,8 @@ def _sql(template: str) -> str:
     )
 
 
-def _standings_replace(*, now: datetime) -> tuple[dict[str, int], int]:
-    """Replace every period's standings from one snapshot of the bets; returns how many users each
-    period ranked, and how many active users there were."""
+def _standings_replace(*, now: datetime, started: float) -> RankingRun:
+    """Replace every period's standings from one snapshot of the bets and record the run."""
     outermost = not connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -76,15 +82,22 @@ def _standings_replace(*, now: datetime) -> tuple[dict[str, int], int]:
             cursor.execute(_sql(_STANDINGS_SQL), {"period": period, "now": now, "start": period_start(period, now=now)})
             ranked[period] = cursor.rowcount
         users = get_user_model().objects.filter(is_active=True, created_at__lte=now).count()
-    return ranked, users
+        # Recorded with the standings it describes, so the database never pairs one with the other's run.
+        RankingRun.objects.filter(computed_at__lt=now - RUNS_KEPT_FOR).delete()
+        return RankingRun.objects.create(
+            computed_at=now, users=users, ranked=ranked, duration_seconds=time.monotonic() - started
+        )
 
 
 @transaction.atomic
 def _profile_ranks_update(*, tail: int) -> None:
     # Its own short transaction: user rows are hot (every bet locks one), so they are not held
     # for the whole run, and only rows whose rank changed are written.
+    params = {"period": Period.ALL, "tail": tail}
     with connection.cursor() as cursor:
-        cursor.execute(_sql(_PROFILE_RANKS_SQL), {"period": Period.ALL, "tail": tail})
+        if connection.vendor == "postgresql":  # SQLite has no row locks (and no FOR UPDATE)
+            cursor.execute(_sql(_LOCK_CHANGED_PROFILES_SQL), params)
+        cursor.execute(_sql(_PROFILE_RANKS_SQL), params)
 
 
 def ranks_recompute() -> RankingRun | None:
@@ -94,14 +107,12 @@ def ranks_recompute() -> RankingRun | None:
         if not acquired:
             return None
         board_cache.recompute_request_clear()
-        started, now = time.monotonic(), timezone.now()
-        ranked, users = _standings_replace(now=now)
-        _profile_ranks_update(tail=ranked[Period.ALL] + 1)
-        RankingRun.objects.filter(computed_at__lt=now - RUNS_KEPT_FOR).delete()
-        run = RankingRun.objects.create(
-            computed_at=now, users=users, ranked=ranked, duration_seconds=time.monotonic() - started
-        )
-        board_cache.boards_refresh(run=run)
+        started = time.monotonic()
+        run = _standings_replace(now=timezone.now(), started=started)
+        board_cache.boards_refresh(run=run)  # publish at once: pages are keyed by run
+        _profile_ranks_update(tail=run.ranked[Period.ALL] + 1)
+        run.duration_seconds = time.monotonic() - started
+        RankingRun.objects.filter(pk=run.pk).update(duration_seconds=run.duration_seconds)
     logger.info(
         "ranks recomputed",
         extra={"users": run.users, "ranked": run.ranked, "duration_seconds": round(run.duration_seconds, 3)},

@@ -16,7 +16,7 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
-from .resilience import CircuitBreaker, RateLimiter, UpstreamUnavailable
+from .resilience import CircuitBreaker, RateLimited, RateLimiter, UpstreamUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -117,7 +117,11 @@ class PolymarketClient:
         problem = "no attempt made"
         for attempt in range(self.retry.attempts):
             self.breaker.before_call()
-            self.limiter.acquire(max_wait=self.rate_limit_wait)
+            try:
+                self.limiter.acquire(max_wait=self.rate_limit_wait)
+            except RateLimited:
+                self.breaker.release_probe()  # nothing went out: a half-open probe must stay available
+                raise
             delay = self._backoff(attempt)
             try:
                 response = self.session.request(method, url, params=params, json=body, timeout=self.timeout)

@@ -58,6 +58,10 @@ class CircuitBreaker:
         if state == "half_open" and not cache.add(self._probe_key, 1, timeout=max(int(self.reset_timeout), 1)):
             raise CircuitOpen("Polymarket circuit breaker is half-open and a probe is in flight")
 
+    def release_probe(self) -> None:
+        """Give the half-open probe slot back when the call it was taken for never went out."""
+        cache.delete(self._probe_key)
+
     def record_success(self) -> None:
         cache.delete_many([self._failures_key, self._opened_key, self._probe_key])
 

@@ -191,10 +191,13 @@ def _verdict_for(*, client: PolymarketClient, market: Market, summary: Resolutio
     from_gamma = gamma_outcome(gamma)
     if not from_gamma.is_final:  # CLOB cannot make a market final that Gamma does not show as final
         return from_gamma
+    tokens = [market.this_token_id, market.that_token_id]
+    if not all(tokens):  # ingested before Gamma listed its tokens: take them from today's answer
+        tokens = [str(token) for token in json_list(gamma.get("clobTokenIds")) or []]
+    if len(tokens) != 2 or not all(tokens):  # no way to map a CLOB winner to a side: Gamma decides alone
+        return from_gamma
     clob = _call(summary, "clob", lambda: _clob_market_or_none(client, market.polymarket_id))
-    return resolution_outcome(
-        gamma=gamma, clob=clob, this_token_id=market.this_token_id, that_token_id=market.that_token_id
-    )
+    return resolution_outcome(gamma=gamma, clob=clob, this_token_id=tokens[0], that_token_id=tokens[1])
 
 
 def _log_wait(market: Market, verdict: Verdict) -> None:

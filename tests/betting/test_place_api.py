@@ -369,16 +369,17 @@ def test_idempotency_keys_are_per_user(auth_client, client_for, user, market):
     assert balance_of(user) == balance_of(other) == Decimal("900")
 
 
-def test_a_refused_request_does_not_use_up_its_key(auth_client, user, market):
+def test_a_refused_request_is_replayed_not_placed_later(auth_client, user, market):
     set_odds(market, None, None)
-    assert_error(post(auth_client, payload(market), HTTP_IDEMPOTENCY_KEY="retry-me"), 409, "ODDS_UNAVAILABLE")
-    assert not IdempotencyKey.objects.exists()
+    first = assert_error(post(auth_client, payload(market), HTTP_IDEMPOTENCY_KEY="retry-me"), 409, "ODDS_UNAVAILABLE")
+    assert IdempotencyKey.objects.get().response_status == 409
     set_odds(market, "0.65", "0.35")
 
-    response = post(auth_client, payload(market), HTTP_IDEMPOTENCY_KEY="retry-me")
+    again = post(auth_client, payload(market), HTTP_IDEMPOTENCY_KEY="retry-me")
 
-    assert response.status_code == 201
-    assert Bet.objects.count() == 1
+    assert assert_error(again, 409, "ODDS_UNAVAILABLE") == first
+    assert not Bet.objects.exists()
+    assert post(auth_client, payload(market), HTTP_IDEMPOTENCY_KEY="new-attempt").status_code == 201
 
 
 # --- rate limit -----------------------------------------------------------------------------------

@@ -17,8 +17,8 @@ def test_the_lock_is_not_released_by_someone_who_did_not_take_it():
     with cache_lock("job", timeout=60):
         with cache_lock("job", timeout=60):
             pass
-        assert cache.get("lock:job") is not None
-    assert cache.get("lock:job") is None
+        assert cache.has_key("lock:job")
+    assert not cache.has_key("lock:job")
 
 
 def test_single_instance_skips_a_run_while_one_is_in_progress():
@@ -44,4 +44,20 @@ def test_the_lock_is_released_when_the_job_fails():
     for _ in range(2):
         with contextlib.suppress(RuntimeError):
             failing()
-    assert cache.get(f"lock:{failing.__module__}.{failing.__qualname__}") is None
+    assert not cache.has_key(f"lock:{failing.__module__}.{failing.__qualname__}")
+
+
+def test_a_holder_whose_lock_expired_does_not_release_the_next_holders_lock():
+    late = cache_lock("job", timeout=60)
+    assert late.__enter__() is True
+    cache.delete("lock:job")  # the late holder's lock expired
+    current = cache_lock("job", timeout=60)
+    assert current.__enter__() is True
+
+    late.__exit__(None, None, None)
+
+    assert cache.has_key("lock:job")
+    with cache_lock("job", timeout=60) as third:
+        assert third is False
+    current.__exit__(None, None, None)
+    assert not cache.has_key("lock:job")

@@ -249,6 +249,25 @@ def test_a_second_payout_for_the_same_reference_is_refused_and_leaves_the_balanc
     assert_ledger_reconciles()
 
 
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (LedgerKind.BET_PAYOUT, LedgerKind.BET_SALE),
+        (LedgerKind.BET_SALE, LedgerKind.BET_REFUND),
+        (LedgerKind.BET_REFUND, LedgerKind.BET_PAYOUT),
+    ],
+)
+def test_a_bet_returns_credits_once_whichever_way(user, first, second):
+    bet_id = uuid4()
+    ledger_post(user_id=user.pk, amount=Decimal("50"), kind=first, reference_id=bet_id)
+
+    with pytest.raises(DuplicateLedgerPosting):
+        ledger_post(user_id=user.pk, amount=Decimal("50"), kind=second, reference_id=bet_id)
+
+    assert _balance(user) == Decimal("1050")
+    assert_ledger_reconciles()
+
+
 def test_a_duplicate_posting_inside_a_caller_transaction_keeps_the_callers_earlier_work(user):
     bet_id = uuid4()
     with transaction.atomic():

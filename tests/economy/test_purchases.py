@@ -125,7 +125,7 @@ def test_a_purchase_over_the_balance_cap_is_balance_limit_and_persists_nothing(c
     assert_error(buy(client_for(user), pack.pk, key="cap-1"), 409, "BALANCE_LIMIT")
 
     assert not Purchase.objects.exists()
-    assert not IdempotencyKey.objects.exists()  # the key is not used up by a refusal
+    assert IdempotencyKey.objects.get().response_status == 409  # the refusal is what a retry gets
     assert balance(user) == settings.MAX_CREDIT_BALANCE - Decimal("1199.99")
     assert_ledger_reconciles()
 
@@ -168,6 +168,16 @@ def test_the_limit_follows_the_purchases_rate_setting(auth_client, pack, setting
     assert_error(buy(auth_client, pack.pk), 429, "RATE_LIMIT_EXCEEDED")
     settings.RATE_LIMIT_ENABLED = False
     assert buy(auth_client, pack.pk).status_code == 201
+
+
+def test_a_rate_limited_attempt_leaves_its_key_for_a_later_retry(auth_client, pack, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "purchases": "1/hour"}
+    assert buy(auth_client, pack.pk).status_code == 201
+    assert_error(buy(auth_client, pack.pk, key="when-allowed"), 429, "RATE_LIMIT_EXCEEDED")
+    assert not IdempotencyKey.objects.filter(key="when-allowed").exists()
+    settings.RATE_LIMIT_ENABLED = False
+
+    assert buy(auth_client, pack.pk, key="when-allowed").status_code == 201
 
 
 def test_replays_do_not_count_against_the_limit(auth_client, pack):
@@ -217,13 +227,19 @@ def test_without_a_key_every_request_is_a_new_purchase(auth_client, pack):
     assert Purchase.objects.count() == 2
 
 
-def test_a_refused_request_does_not_use_up_its_key(auth_client, pack):
+def test_a_refused_request_is_replayed_not_retried(auth_client, pack):
     pack.is_active = False
     pack.save()
-    assert_error(buy(auth_client, pack.pk, key="later"), 400, "VALIDATION_ERROR")
+    first = assert_error(buy(auth_client, pack.pk, key="later"), 400, "VALIDATION_ERROR")
     pack.is_active = True
     pack.save()
-    assert buy(auth_client, pack.pk, key="later").status_code == 201
+
+    again = buy(auth_client, pack.pk, key="later")
+
+    assert assert_error(again, 400, "VALIDATION_ERROR") == first
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert not Purchase.objects.exists()
+    assert buy(auth_client, pack.pk, key="a-new-attempt").status_code == 201
 
 
 @pytest.mark.parametrize("key", ["", "x" * 256])

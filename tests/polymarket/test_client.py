@@ -295,3 +295,20 @@ def test_the_rate_limit_budget_is_shared_by_every_limiter_with_the_same_name(clo
     with pytest.raises(RateLimited):
         first.acquire(max_wait=0)
     assert json.loads(json.dumps(second.snapshot()))["remaining_this_minute"] == 0
+
+
+@responses.activate
+def test_a_probe_refused_by_our_rate_limit_leaves_the_probe_slot_for_the_next_call(make_client, clock):
+    client = make_client(per_minute=1, rate_limit_wait=0)
+    for _ in range(5):
+        client.breaker.record_failure()
+    clock.now += 61
+    client.limiter.acquire(max_wait=0)  # this minute's budget is gone
+    responses.get(f"{CLOB}/midpoint", json={"mid": "0.5"})
+
+    with pytest.raises(RateLimited):
+        client.midpoint(TOKEN)
+    clock.now += 60  # a new minute: budget again, and the probe must still be available
+
+    assert client.midpoint(TOKEN) == Decimal("0.5")
+    assert client.breaker.state() == "closed"

@@ -405,3 +405,33 @@ def test_the_task_returns_the_summary_and_skips_while_another_run_holds_the_lock
     result = tasks.poll_resolutions.delay().get()
 
     assert (result["checked"], result["resolved"], result["errors"]) == (1, {"that": 1}, [])
+
+
+@responses.activate
+def test_a_market_stored_without_tokens_maps_the_clob_winner_with_gammas_tokens(client):
+    market = candidate()
+    tokens = (market.this_token_id, market.that_token_id)
+    serve_resolved(market, winner="this")
+    Market.objects.filter(pk=market.pk).update(this_token_id="", that_token_id="")
+
+    summary = resolutions_poll(client=client)
+
+    market.refresh_from_db()
+    assert (market.status, market.resolution) == (MarketStatus.RESOLVED, Resolution.THIS)
+    assert dict(summary.resolved) == {"this": 1}
+    assert all(tokens)
+
+
+@responses.activate
+def test_without_tokens_anywhere_gamma_alone_decides(client):
+    market = candidate()
+    gamma = gamma_payload(market, prices='["1", "0"]')
+    del gamma["clobTokenIds"]
+    responses.get(f"{GAMMA}/markets/{market.polymarket_gamma_id}", json=gamma)
+    Market.objects.filter(pk=market.pk).update(this_token_id="", that_token_id="")
+
+    resolutions_poll(client=client)
+
+    market.refresh_from_db()
+    assert market.resolution == Resolution.THIS
+    assert not any(url.startswith(CLOB) for url in asked_urls())
