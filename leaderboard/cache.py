@@ -24,12 +24,7 @@ def latest_run() -> RankingRun | None:
 
 
 def page(board: str, period: str, limit: int, offset: int, *, run: RankingRun, load: Callable[[], Any]) -> Any:
-    key = f"leaderboard:{board}:{period}:{limit}:{offset}:{run.pk}"
-    found = cache.get(key)
-    if found is None:
-        found = load()
-        cache.set(key, found, timeout=PAGE_SECONDS)
-    return found
+    return cache.get_or_set(f"leaderboard:{board}:{period}:{limit}:{offset}:{run.pk}", load, timeout=PAGE_SECONDS)
 
 
 def boards_refresh(*, run: RankingRun) -> None:

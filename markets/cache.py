@@ -29,12 +29,7 @@ def _version_start() -> None:
 
 def listing_cached(namespace: str, params: dict[str, Any], build: Callable[[], Any]) -> Any:
     digest = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:32]
-    key = f"markets:{namespace}:v{_version()}:{digest}"
-    value = cache.get(key)
-    if value is None:
-        value = build()
-        cache.set(key, value, timeout=LISTING_CACHE_SECONDS)
-    return value
+    return cache.get_or_set(f"markets:{namespace}:v{_version()}:{digest}", build, timeout=LISTING_CACHE_SECONDS)
 
 
 def listing_invalidate() -> None:
