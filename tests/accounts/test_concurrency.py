@@ -1,18 +1,16 @@
 """Races on registration and refresh-token rotation, with real threads and real transactions."""
 
-import threading
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.tokens import token_pair_issue
 from economy.models import LedgerEntry, LedgerKind
+from tests.concurrency import run_together
 from tests.conftest import assert_ledger_reconciles
 from tests.factories import UserFactory
 
@@ -30,21 +28,13 @@ def _no_rate_limits(settings):
 
 
 def run_in_parallel(requests: list[Callable[[APIClient], object]]) -> list:
-    """Run each request in its own thread with its own client, all released at once; return
-    (status, body) pairs in order."""
-    barrier = threading.Barrier(len(requests))
+    """Send each request from its own thread and client, all at once; return (status, body) pairs in order."""
 
-    def worker(request):
-        try:
-            client = APIClient()
-            barrier.wait(timeout=30)
-            response = request(client)
-            return response.status_code, response.json()
-        finally:
-            connection.close()
+    def send(i: int) -> tuple[int, object]:
+        response = requests[i](APIClient())
+        return response.status_code, response.json()
 
-    with ThreadPoolExecutor(max_workers=len(requests)) as pool:
-        return list(pool.map(worker, requests))
+    return run_together(send, len(requests))
 
 
 def register_call(username: str, email: str, **extra) -> Callable[[APIClient], object]:

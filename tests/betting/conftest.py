@@ -1,13 +1,11 @@
 """Helpers shared by the betting tests: placing bets through the service, payloads for the API,
 odds changes, ledger look-ups and a real-thread runner for the concurrency tests."""
 
-import threading
 from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from accounts.models import User
@@ -15,6 +13,7 @@ from betting.models import Bet
 from betting.services import bet_place
 from economy.models import LedgerEntry
 from markets.models import Market
+from tests.concurrency import run_together
 from tests.factories import MarketFactory, UserFactory
 
 BETS = "/api/v1/bets"
@@ -94,27 +93,5 @@ def admin_browser(staff) -> Client:
 
 
 def run_in_parallel(work: Callable[[int], str], count: int) -> Counter:
-    """Run `work(i)` in `count` real threads (own DB connections) released together by a barrier;
-    count the outcomes they report. An unexpected exception is reported as an outcome."""
-    barrier = threading.Barrier(count)
-    outcomes: list[str] = []
-    lock = threading.Lock()
-
-    def worker(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            outcome = work(i)
-        except Exception as exc:  # noqa: BLE001 - reported and asserted on by the caller
-            outcome = f"unexpected {exc.__class__.__name__}: {exc}"
-        finally:
-            connection.close()
-        with lock:
-            outcomes.append(outcome)
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a worker hung"
-    return Counter(outcomes)
+    """Run `work(i)` in `count` real threads released together; count the outcomes they report."""
+    return Counter(run_together(work, count))

@@ -1,19 +1,18 @@
 """The ledger under real concurrency: threads with their own PostgreSQL connections."""
 
 import itertools
-import threading
 from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
 from uuid import uuid4
 
 import pytest
-from django.db import connection
 
 from accounts.models import User
 from economy.errors import DuplicateLedgerPosting, InsufficientBalance
 from economy.models import LedgerEntry, LedgerKind
 from economy.services import ledger_post
+from tests.concurrency import run_together
 from tests.conftest import assert_ledger_reconciles
 from tests.factories import UserFactory
 
@@ -24,28 +23,7 @@ THREADS = 20
 
 def _run_in_parallel(work: Callable[[int], str], count: int = THREADS) -> Counter:
     """Run `work(i)` in `count` threads released together; count the outcomes they report."""
-    barrier = threading.Barrier(count)
-    outcomes: list[str] = []
-    lock = threading.Lock()
-
-    def worker(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            outcome = work(i)
-        except Exception as exc:  # noqa: BLE001 - reported and asserted on below
-            outcome = f"unexpected {exc.__class__.__name__}: {exc}"
-        finally:
-            connection.close()
-        with lock:
-            outcomes.append(outcome)
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a worker hung"
-    return Counter(outcomes)
+    return Counter(run_together(work, count))
 
 
 def test_parallel_debits_never_overdraw_the_balance():

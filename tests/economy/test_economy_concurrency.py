@@ -1,13 +1,10 @@
 """Daily claims and purchases under real concurrency: threads with their own PostgreSQL connections."""
 
-import threading
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -15,6 +12,7 @@ from accounts.tokens import token_pair_issue
 from economy.errors import DailyRewardClaimed
 from economy.models import DailyReward, IdempotencyKey, LedgerEntry, LedgerKind, Purchase
 from economy.services import daily_reward_claim
+from tests.concurrency import run_together
 from tests.conftest import assert_ledger_reconciles
 from tests.factories import CreditPackageFactory, UserFactory
 
@@ -30,18 +28,7 @@ def _no_request_throttles(settings):
 
 
 def run_in_parallel(work: Callable[[int], object], count: int = THREADS) -> list:
-    """Run `work(i)` in `count` threads released together; each closes its connection at the end."""
-    barrier = threading.Barrier(count)
-
-    def worker(i: int):
-        try:
-            barrier.wait(timeout=30)
-            return work(i)
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(worker, range(count)))
+    return run_together(work, count)
 
 
 def bearer(user) -> str:
