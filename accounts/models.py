@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from economy.rules import current_streak
+
 USERNAME_PATTERN = r"^[A-Za-z0-9_]{3,30}$"
 # No 0/O or 1/I/L: codes are read aloud and typed from screenshots.
 REFERRAL_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -46,7 +48,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     rank_by_volume = models.PositiveIntegerField(null=True, blank=True)
     referral_code = models.CharField(max_length=16, unique=True)
     referred_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="referrals")
-    daily_streak = models.PositiveIntegerField(default=0)
+    # A copy of the latest daily reward (its streak day and time), written with it in one transaction.
+    daily_streak = models.PositiveIntegerField(default=0, help_text="Streak day of the last daily reward.")
     last_daily_reward_at = models.DateTimeField(null=True, blank=True)
     is_staff = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
@@ -65,6 +68,11 @@ class User(AbstractBaseUser, PermissionsMixin):
             models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
             models.CheckConstraint(condition=models.Q(credit_balance__gte=0), name="user_balance_non_negative"),
         ]
+
+    @property
+    def current_daily_streak(self) -> int:
+        """The streak as of now: 0 once a UTC day has been missed since the last claim."""
+        return current_streak(last_claimed_at=self.last_daily_reward_at, streak=self.daily_streak, now=timezone.now())
 
     def __str__(self) -> str:
         return self.username

@@ -37,7 +37,7 @@ class OwnPublicUserOutput(PublicUserOutput):
 class UserProfileOutput(OwnPublicUserOutput):
     email = serializers.EmailField()
     referral_code = serializers.CharField()
-    daily_streak = serializers.IntegerField()
+    daily_streak = serializers.IntegerField(source="current_daily_streak")
     is_staff = serializers.BooleanField()
     last_daily_reward_at = serializers.DateTimeField(allow_null=True)
 

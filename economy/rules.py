@@ -36,6 +36,13 @@ def utc_midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
+def current_streak(*, last_claimed_at: datetime | None, streak: int, now: datetime) -> int:
+    """The streak as of `now`: the last claim's streak day while it was today or yesterday, else 0."""
+    if last_claimed_at is None or utc_day(last_claimed_at) < utc_day(now) - timedelta(days=1):
+        return 0
+    return max(streak, 1)
+
+
 def daily_reward_for(
     *, last_claimed_at: datetime | None, streak: int, now: datetime, ladder: RewardLadder
 ) -> DailyRewardState:
@@ -44,22 +51,13 @@ def daily_reward_for(
     One claim per UTC day. A claim on the day after the previous one continues the streak; a
     missed day restarts it at day 1. `streak` is the streak day of the last claim.
     """
-    today = utc_day(now)
+    current = current_streak(last_claimed_at=last_claimed_at, streak=streak, now=now)
     last_day = utc_day(last_claimed_at) if last_claimed_at is not None else None
-    if last_day is not None and last_day >= today:  # already claimed today (or a clock moved back)
-        current = max(streak, 1)
-        return DailyRewardState(
-            can_claim=False,
-            streak=current,
-            next_streak_day=current + 1,
-            next_amount=ladder.amount_for(current + 1),
-            next_claim_available=utc_midnight(last_day + timedelta(days=1)),
-        )
-    current = max(streak, 0) if last_day == today - timedelta(days=1) else 0
+    claimed_today = last_day is not None and last_day >= utc_day(now)  # (>=: a clock moved back)
     return DailyRewardState(
-        can_claim=True,
+        can_claim=not claimed_today,
         streak=current,
         next_streak_day=current + 1,
         next_amount=ladder.amount_for(current + 1),
-        next_claim_available=now,
+        next_claim_available=utc_midnight(last_day + timedelta(days=1)) if claimed_today else now,
     )

@@ -76,6 +76,21 @@ def test_the_status_shows_a_broken_streak_as_zero(client_for, user, time_machine
     assert body["nextAmount"] == 1000
 
 
+def test_the_profile_streak_follows_the_claims_and_drops_to_zero_after_a_missed_day(client_for, user, time_machine):
+    for day in range(3):
+        at(time_machine, DAY_ONE + timedelta(days=day))
+        claim(client_for, user)
+    assert client_for(user).get("/api/v1/users/me").json()["dailyStreak"] == 3
+    at(time_machine, DAY_ONE.replace(hour=23) + timedelta(days=3))  # late the day after the last claim
+    assert client_for(user).get("/api/v1/users/me").json()["dailyStreak"] == 3
+
+    at(time_machine, DAY_ONE + timedelta(days=4))
+    profile = client_for(user).get("/api/v1/users/me").json()
+
+    assert profile["dailyStreak"] == 0
+    assert profile["dailyStreak"] == status(client_for, user)["streak"]
+
+
 def test_the_status_needs_authentication(api_client):
     assert_error(api_client.get(DAILY), 401, "NOT_AUTHENTICATED")
     assert_error(api_client.post(DAILY), 401, "NOT_AUTHENTICATED")

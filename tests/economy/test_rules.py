@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from economy.rules import RewardLadder, daily_reward_for, utc_day, utc_midnight
+from economy.rules import RewardLadder, current_streak, daily_reward_for, utc_day, utc_midnight
 
 LADDER = RewardLadder(base=Decimal("1000"), step=Decimal("500"), maximum=Decimal("10000"))
 NOON = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -93,3 +93,18 @@ def test_the_streak_is_capped_in_amount_not_in_days():
 def test_utc_helpers():
     assert utc_day(datetime(2026, 3, 10, 23, 30, tzinfo=UTC)).isoformat() == "2026-03-10"
     assert utc_midnight(utc_day(NOON)) == datetime(2026, 3, 10, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("last_claim", "streak", "expected"),
+    [
+        (None, 0, 0),
+        (datetime(2026, 3, 10, 8, tzinfo=UTC), 4, 4),  # today
+        (datetime(2026, 3, 9, 0, tzinfo=UTC), 4, 4),  # yesterday, at its first second
+        (datetime(2026, 3, 8, 23, 59, 59, tzinfo=UTC), 4, 0),  # a whole UTC day missed
+    ],
+)
+def test_the_current_streak_lasts_through_the_day_after_the_last_claim(last_claim, streak, expected):
+    now = datetime(2026, 3, 10, 23, 59, 59, tzinfo=UTC)
+
+    assert current_streak(last_claimed_at=last_claim, streak=streak, now=now) == expected
