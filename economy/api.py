@@ -96,9 +96,13 @@ class ReferralsMeApi(APIView):
     )
     def get(self, request):
         page = ReferralListInput.from_query(request)
-        referrals, _ = paginate(selectors.referrals_for_user(user_id=request.user.pk), **page)
-        summary = selectors.referral_summary(user_id=request.user.pk)
-        body = {"referral_code": request.user.referral_code, "referrals": referrals, **summary}
+        referrals, count = paginate(selectors.referrals_for_user(user_id=request.user.pk), **page)
+        body = {
+            "referral_code": request.user.referral_code,
+            "referral_count": count,
+            "credits_earned": selectors.referral_credits_earned(user_id=request.user.pk),
+            "referrals": referrals,
+        }
         return Response(ReferralsOutput(body).data)
 
 

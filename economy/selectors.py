@@ -83,13 +83,10 @@ def _referrer_bonuses(referrer_id: UUID) -> QuerySet[LedgerEntry]:
     )
 
 
-def referral_summary(*, user_id: UUID) -> dict:
-    """{referral_count, credits_earned} for the referrer `user_id` (two queries)."""
+def referral_credits_earned(*, user_id: UUID) -> Decimal:
+    """What the referrer `user_id` has been paid for the people who joined with their code."""
     earned = _referrer_bonuses(user_id).aggregate(total=Coalesce(Sum("amount"), Value(Decimal(0)), output_field=_MONEY))
-    return {
-        "referral_count": get_user_model().objects.filter(referred_by_id=user_id).count(),
-        "credits_earned": earned["total"],
-    }
+    return earned["total"]
 
 
 def referrals_for_user(*, user_id: UUID) -> QuerySet:
