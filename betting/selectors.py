@@ -5,8 +5,7 @@ from uuid import UUID
 
 from django.db.models import Count, QuerySet, Sum
 
-from markets.models import Market
-from markets.services import SETTLED
+from markets.models import SETTLED_STATUSES, Market, Resolution
 
 from .errors import BetNotFound
 from .models import Bet, BetStatus
@@ -82,10 +81,36 @@ def pending_totals_by_market(*, market_ids: list[UUID]) -> dict[UUID, dict[str, 
     return totals
 
 
+@dataclass(frozen=True)
+class ResolutionPreview:
+    """What resolving `market` to an outcome would settle: its pending bets, how many of them it
+    would pay (winners, or every stake for INVALID) and how many credits."""
+
+    market: Market
+    pending: int
+    paid_bets: int
+    credits: Decimal
+
+
+def resolution_previews(*, markets: list[Market], outcome: str) -> list[ResolutionPreview]:
+    totals = pending_totals_by_market(market_ids=[market.pk for market in markets])
+    previews = []
+    for market in markets:
+        sides = totals[market.pk]
+        pending = sum(side.bets for side in sides.values())
+        if outcome == Resolution.INVALID:
+            paid, credits = pending, sum((side.staked for side in sides.values()), Decimal(0))
+        else:
+            winners = sides.get(outcome, SideTotals())
+            paid, credits = winners.bets, winners.potential_payout
+        previews.append(ResolutionPreview(market, pending, paid, credits))
+    return previews
+
+
 def markets_awaiting_settlement(*, resolved_before: datetime) -> list[UUID]:
     """Resolved or cancelled markets whose settlement has not finished (e.g. its worker died)."""
     return list(
-        Market.objects.filter(status__in=SETTLED, settled_at__isnull=True, resolved_at__lt=resolved_before)
+        Market.objects.filter(status__in=SETTLED_STATUSES, settled_at__isnull=True, resolved_at__lt=resolved_before)
         .order_by("resolved_at")
         .values_list("id", flat=True)
     )

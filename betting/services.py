@@ -19,9 +19,8 @@ from economy.services import Posting, ledger_post, ledger_post_many
 from leaderboard.tasks import recompute_ranks_soon
 from markets import services as market_services
 from markets.errors import MarketClosed
-from markets.models import Market, MarketStatus, Resolution
+from markets.models import SETTLED_STATUSES, Market, MarketStatus, Resolution
 from markets.selectors import market_get, market_lock
-from markets.services import SETTLED
 
 from .errors import BetNotSellable, MarketNotResolved, OddsChanged
 from .models import Bet, BetStatus
@@ -229,7 +228,7 @@ def market_settle(
     """
     started = time.monotonic()
     market = market_get(market_id=market_id)
-    if market.status not in SETTLED:
+    if market.status not in SETTLED_STATUSES:
         raise MarketNotResolved(details={"status": market.status})
     summary = SettlementSummary(market_id=market.id, outcome=market.resolution)
     while bets := _settle_chunk(market_id=market.id, chunk_size=chunk_size):

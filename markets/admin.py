@@ -1,4 +1,3 @@
-from dataclasses import dataclass
 from decimal import Decimal
 
 from django import forms
@@ -8,13 +7,13 @@ from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 from django.utils.html import format_html_join
 
-from betting.selectors import SideTotals, pending_totals_by_market
+from betting.selectors import SideTotals, pending_totals_by_market, resolution_previews
 from betting.services import market_resolve
 from thisthat.errors import ValidationFailed
 
 from .errors import MarketClosed
-from .models import Market, MarketType, Resolution, ResolutionSource, Side
-from .services import SETTLED, STAFF_EDITABLE_FIELDS, market_create_credits, market_update_credits, validate_staff_odds
+from .models import SETTLED_STATUSES, Market, MarketType, Resolution, ResolutionSource, Side
+from .services import STAFF_EDITABLE_FIELDS, market_create_credits, market_update_credits, validate_staff_odds
 
 
 class CreditsMarketForm(forms.ModelForm):
@@ -36,29 +35,6 @@ class CreditsMarketForm(forms.ModelForm):
         except ValidationFailed as exc:
             raise ValidationError(exc.message) from exc
         return cleaned
-
-
-@dataclass(frozen=True)
-class ResolutionPlan:
-    market: Market
-    pending: int
-    paid_bets: int
-    credits: Decimal
-
-
-def _plans(markets: list[Market], outcome: str) -> list[ResolutionPlan]:
-    totals = pending_totals_by_market(market_ids=[market.pk for market in markets])
-    plans = []
-    for market in markets:
-        sides = totals[market.pk]
-        pending = sum(side.bets for side in sides.values())
-        if outcome == Resolution.INVALID:
-            paid, credits = pending, sum((side.staked for side in sides.values()), Decimal(0))
-        else:
-            winners = sides.get(outcome, SideTotals())
-            paid, credits = winners.bets, winners.potential_payout
-        plans.append(ResolutionPlan(market, pending, paid, credits))
-    return plans
 
 
 def _resolve_action(outcome: str, label: str):
@@ -87,7 +63,7 @@ class MarketAdmin(admin.ModelAdmin):
         """Show what resolving would settle; resolve through the settlement service once confirmed."""
         markets = list(queryset.order_by("title"))
         if request.POST.get("confirm") != "yes":
-            plans = _plans(markets, outcome)
+            plans = resolution_previews(markets=markets, outcome=outcome)
             context = {
                 **self.admin_site.each_context(request),
                 "title": f"Resolve as {label}?",
@@ -150,7 +126,7 @@ class MarketAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         # Polymarket markets mirror upstream and settled markets are history: staff may look, not edit.
-        editable = obj is None or (obj.market_type == MarketType.CREDITS and obj.status not in SETTLED)
+        editable = obj is None or (obj.market_type == MarketType.CREDITS and obj.status not in SETTLED_STATUSES)
         return editable and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):

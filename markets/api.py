@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from polymarket.prices import NoOddsAvailable, live_odds
 from polymarket.tasks import ingest_markets
 from thisthat.openapi import error_responses
-from thisthat.pagination import page_input
+from thisthat.pagination import page_input, paginate
 from thisthat.serializers import InputSerializer
 
 from .cache import listing_cached
@@ -31,7 +31,7 @@ from .serializers import (
 MARKET_ID = OpenApiParameter("market_id", str, OpenApiParameter.PATH, description="Market UUID.")
 
 
-class MarketListInput(page_input(default_limit=20, max_limit=100)):
+class MarketListInput(page_input(default_limit=20, max_limit=100, name="MarketListPageInput")):
     category = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
     type = serializers.ChoiceField(choices=MarketType.choices, required=False, default="", allow_blank=True)
     status = serializers.ChoiceField(
@@ -41,10 +41,8 @@ class MarketListInput(page_input(default_limit=20, max_limit=100)):
     sort = serializers.ChoiceField(choices=list(SORTS), required=False, default="trending", allow_blank=True)
 
 
-def _market_page(params: dict, *, category: str | None = None) -> dict:
-    data = MarketListInput(data=params)
-    data.is_valid(raise_exception=True)
-    query = dict(data.validated_data)
+def _market_page(request, *, category: str | None = None) -> dict:
+    query = dict(MarketListInput.from_query(request))
     if category is not None:
         query["category"] = category
     limit, offset = query.pop("limit"), query.pop("offset")
@@ -57,9 +55,7 @@ def _market_page(params: dict, *, category: str | None = None) -> dict:
     )
 
     def build() -> dict:
-        markets = market_list(filters=filters)
-        page = list(markets[offset : offset + limit])
-        total = markets.count() if page or offset else 0
+        page, total = paginate(market_list(filters=filters), limit=limit, offset=offset)
         return {"markets": MarketOutput(page, many=True).data, "total": total, "limit": limit, "offset": offset}
 
     return listing_cached("list", {**asdict(filters), "limit": limit, "offset": offset}, build)
@@ -74,7 +70,7 @@ class MarketListApi(APIView):
         responses={200: MarketListOutput, **error_responses(400)},
     )
     def get(self, request):
-        return Response(_market_page(request.query_params))
+        return Response(_market_page(request))
 
 
 class MarketCategoryListApi(APIView):
@@ -86,7 +82,7 @@ class MarketCategoryListApi(APIView):
         responses={200: MarketListOutput, **error_responses(400)},
     )
     def get(self, request, slug: str):
-        return Response(_market_page(request.query_params, category=slug))
+        return Response(_market_page(request, category=slug))
 
 
 class MarketCategoriesApi(APIView):

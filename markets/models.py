@@ -21,6 +21,10 @@ class MarketStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+# A settled market has its outcome: resolved (THIS or THAT) or cancelled (INVALID, stakes refunded).
+SETTLED_STATUSES = (MarketStatus.RESOLVED, MarketStatus.CANCELLED)
+
+
 class Resolution(models.TextChoices):
     THIS = "this", "THIS"
     THAT = "that", "THAT"
@@ -107,8 +111,7 @@ class Market(models.Model):
                 name="market_polymarket_has_condition_id",
             ),
             models.CheckConstraint(
-                condition=models.Q(status__in=[MarketStatus.RESOLVED, MarketStatus.CANCELLED])
-                | models.Q(resolution__isnull=True),
+                condition=models.Q(status__in=SETTLED_STATUSES) | models.Q(resolution__isnull=True),
                 name="market_resolution_only_when_settled",
             ),
         ]

@@ -15,10 +15,9 @@ from thisthat.errors import ValidationFailed
 
 from .cache import listing_invalidate
 from .errors import MarketClosed, MarketNotFound
-from .models import Market, MarketStatus, MarketType, Resolution
+from .models import SETTLED_STATUSES, Market, MarketStatus, MarketType, Resolution
 from .selectors import market_lock
 
-SETTLED = (MarketStatus.RESOLVED, MarketStatus.CANCELLED)
 # Upstream fields an ingestion run may refresh on a market it already has.
 _SYNCED_FIELDS = [
     "polymarket_gamma_id",
@@ -133,7 +132,7 @@ def markets_upsert_external(*, markets: Sequence[ExternalMarket]) -> UpsertResul
                 )
             )
             continue
-        if market.status in SETTLED:
+        if market.status in SETTLED_STATUSES:
             result.settled += 1
             continue
         changed = False
@@ -152,9 +151,9 @@ def markets_upsert_external(*, markets: Sequence[ExternalMarket]) -> UpsertResul
             to_update.append(market)
         else:
             result.unchanged += 1
-    Market.objects.filter(pk__in=[market.pk for market in existing.values()]).exclude(status__in=SETTLED).update(
-        listed_at=now
-    )
+    Market.objects.filter(pk__in=[market.pk for market in existing.values()]).exclude(
+        status__in=SETTLED_STATUSES
+    ).update(listed_at=now)
     if to_create:
         # A concurrent writer (the ingestion lock makes one unlikely) fails this chunk; the next run redoes it.
         Market.objects.bulk_create(to_create)
@@ -249,7 +248,7 @@ def market_update_credits(*, market_id: UUID, changes: dict[str, Any]) -> Market
     market = Market.objects.select_for_update().filter(pk=market_id, market_type=MarketType.CREDITS).first()
     if market is None:
         raise MarketNotFound()
-    if market.status in SETTLED:
+    if market.status in SETTLED_STATUSES:
         raise MarketClosed("A settled market cannot be edited.")
     for name, value in changes.items():
         setattr(market, name, value)
@@ -273,7 +272,7 @@ def market_mark_resolved(
     Locks the market FOR UPDATE, so it waits for bets in flight and later bets see it settled.
     """
     market = market_lock(market_id=market_id, exclusive=True)
-    if market.status in SETTLED:
+    if market.status in SETTLED_STATUSES:
         if market.resolution == outcome:
             return market, False
         raise MarketClosed(
