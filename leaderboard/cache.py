@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.cache import cache
 
-from .models import Period, RankingRun
+from .models import RankingRun
 
 PAGE_SECONDS = 30 * 60
 PREFILLED_LIMIT = 100  # each run writes the first page of every board at the default page size
@@ -27,21 +27,9 @@ def page(board: str, period: str, limit: int, offset: int, *, run: RankingRun, l
     return cache.get_or_set(f"leaderboard:{board}:{period}:{limit}:{offset}:{run.pk}", load, timeout=PAGE_SECONDS)
 
 
-def boards_refresh(*, run: RankingRun) -> None:
-    """After a run: publish it and prefill the first page of each board and period."""
-    from .selectors import board_rows  # selectors read through this module
-
+def run_publish(run: RankingRun) -> None:
+    """Make `run` the one boards are read from (its pages are keyed by it)."""
     cache.set(_LATEST_RUN_KEY, run, timeout=PAGE_SECONDS)
-    for board in ("pnl", "volume"):
-        for period in Period.values:
-            page(
-                board,
-                period,
-                PREFILLED_LIMIT,
-                0,
-                run=run,
-                load=lambda board=board, period=period: board_rows(board, period, PREFILLED_LIMIT, 0, run=run),
-            )
 
 
 def recompute_request() -> bool:

@@ -14,6 +14,7 @@ from thisthat.locks import cache_lock
 from . import cache as board_cache
 from .models import Period, RankingRun, Standing
 from .periods import period_start
+from .selectors import BOARD_RANK_FIELD, board_page
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +110,10 @@ def ranks_recompute() -> RankingRun | None:
         board_cache.recompute_request_clear()
         started = time.monotonic()
         run = _standings_replace(now=timezone.now(), started=started)
-        board_cache.boards_refresh(run=run)  # publish at once: pages are keyed by run
+        board_cache.run_publish(run)  # at once, so no page pairs the new standings with the old run
+        for board in BOARD_RANK_FIELD:  # the first page of every board is ready before anyone asks
+            for period in Period.values:
+                board_page(board=board, period=period, limit=board_cache.PREFILLED_LIMIT, offset=0)
         _profile_ranks_update(tail=run.ranked[Period.ALL] + 1)
         run.duration_seconds = time.monotonic() - started
         RankingRun.objects.filter(pk=run.pk).update(duration_seconds=run.duration_seconds)

@@ -72,17 +72,23 @@ def live_odds(*, market: Market) -> LiveOdds:
     if cached is not None:
         this_odds, that_odds, fetched_at = cached
         return LiveOdds(market.id, this_odds, that_odds, "cache", fetched_at, False)
-    try:
-        if not market.this_token_id:
-            raise UnexpectedPayload("market has no CLOB token")
-        pair = odds_pair(polymarket_client(interactive=True).midpoint(market.this_token_id), None)
-        if pair is None:
-            raise UnexpectedPayload("CLOB midpoint answer has no usable price")
-    except (UpstreamUnavailable, UpstreamRejected, UnexpectedPayload) as exc:
-        logger.info("live odds fall back to stored odds", extra={"market_id": str(market.id), "reason": str(exc)})
+    pair = _midpoint_odds(market)
+    if pair is None:
         if market.this_odds is None:
-            raise NoOddsAvailable() from exc
+            raise NoOddsAvailable()
         return _stored(market, stale=True)
     fetched_at = timezone.now()
     prices_cache_many({market.id: pair}, fetched_at=fetched_at)
     return LiveOdds(market.id, pair[0], pair[1], "polymarket", fetched_at, False)
+
+
+def _midpoint_odds(market: Market) -> tuple[Decimal, Decimal] | None:
+    """Both sides' odds from one CLOB midpoint of the THIS token; None when Polymarket can't say."""
+    if not market.this_token_id:
+        return None
+    try:
+        price = polymarket_client(interactive=True).midpoint(market.this_token_id)
+    except (UpstreamUnavailable, UpstreamRejected, UnexpectedPayload) as exc:
+        logger.info("live odds fall back to stored odds", extra={"market_id": str(market.id), "reason": str(exc)})
+        return None
+    return odds_pair(price, None)
