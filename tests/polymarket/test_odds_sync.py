@@ -9,7 +9,8 @@ from django_celery_beat.models import PeriodicTask
 
 from markets.models import Market, MarketStatus, MarketType
 from polymarket.services import odds_sync
-from tests.factories import MarketFactory
+from tests.betting.conftest import place
+from tests.factories import MarketFactory, UserFactory
 from tests.polymarket.conftest import CLOB, GAMMA
 
 MIDPOINTS = f"{CLOB}/midpoints"
@@ -80,6 +81,18 @@ def test_markets_are_synced_in_batches_busiest_first_up_to_the_limit(client):
 
     assert summary.requests == 2
     assert asked_tokens() == [["t4", "u4", "t3", "u3"], ["t2", "u2", "t1", "u1"]]
+
+
+@responses.activate
+def test_markets_with_pending_bets_are_synced_before_busier_ones(client):
+    MarketFactory(this_token_id="busy1", that_token_id="busy2", volume_24h=Decimal("900000"))
+    with_bet = MarketFactory(this_token_id="bet1", that_token_id="bet2", volume_24h=Decimal("1"))
+    place(UserFactory(), with_bet)
+    serve_midpoints({})
+
+    odds_sync(client=client, max_markets=1)
+
+    assert asked_tokens() == [["bet1", "bet2"]]
 
 
 @responses.activate
