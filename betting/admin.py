@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from thisthat.admin import ReadOnlyAdmin
+
 from .models import Bet
 
 
 @admin.register(Bet)
-class BetAdmin(admin.ModelAdmin):
+class BetAdmin(ReadOnlyAdmin):
     """Bets are history: staff can look and filter, never edit (settlement and cash-out own them)."""
 
     list_display = ["id", "user", "market", "side", "amount", "odds_at_bet", "potential_payout", "status", "placed_at"]
@@ -13,13 +15,3 @@ class BetAdmin(admin.ModelAdmin):
     list_select_related = ["user", "market"]
     raw_id_fields = ["user", "market"]
     date_hierarchy = "placed_at"
-    show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -14,6 +14,7 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from thisthat.admin import ReadOnlyAdmin
 from thisthat.errors import ValidationFailed
 
 from . import services
@@ -21,21 +22,6 @@ from .errors import BalanceLimit, InsufficientBalance
 from .models import CreditPackage, DailyReward, IdempotencyKey, LedgerEntry, Purchase
 
 ADJUST_PERMISSION = "economy.adjust_credits"
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written by services only: staff can look, never add, edit or delete."""
-
-    show_full_result_count = False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class UserLookupField(forms.CharField):
