@@ -1,5 +1,7 @@
 """Pure betting rules (SPEC §6): no ORM, no clock."""
 
+import math
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from .errors import InvalidBetAmount, OddsUnavailable
@@ -23,6 +25,18 @@ def ensure_tradable(odds: Decimal | None) -> Decimal:
     if odds is None or not TRADABLE_ODDS_MIN <= odds <= TRADABLE_ODDS_MAX:
         raise OddsUnavailable(details={"odds": odds})
     return odds
+
+
+def ensure_fresh(as_of: datetime | None, *, now: datetime, max_age_seconds: int) -> None:
+    """Odds used for money must be younger than `max_age_seconds` (0: no limit)."""
+    if max_age_seconds <= 0:
+        return
+    age = math.inf if as_of is None else (now - as_of).total_seconds()
+    if age > max_age_seconds:
+        raise OddsUnavailable(
+            "The odds of this market are out of date; try again in a moment.",
+            details={"ageSeconds": None if as_of is None else math.floor(age), "maxAgeSeconds": max_age_seconds},
+        )
 
 
 def payout_for(amount: Decimal, odds: Decimal) -> Decimal:

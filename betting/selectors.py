@@ -1,3 +1,4 @@
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -19,6 +20,11 @@ def bets_for_user(*, user_id: UUID, status: str = "", market_id: UUID | None = N
     if market_id:
         bets = bets.filter(market_id=market_id)
     return bets.order_by("-placed_at", "-id")
+
+
+def markets_with_bets(market_ids: Collection[UUID]) -> set[UUID]:
+    """The markets among `market_ids` that have any bet, whatever its status."""
+    return set(Bet.objects.filter(market_id__in=market_ids).values_list("market_id", flat=True).distinct())
 
 
 def bet_get_for_user(*, user_id: UUID, bet_id: UUID | str) -> Bet:

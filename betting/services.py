@@ -10,6 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
@@ -19,7 +20,8 @@ from economy.services import Posting, ledger_post, ledger_post_many
 from leaderboard.tasks import recompute_ranks_soon
 from markets import services as market_services
 from markets.errors import MarketClosed
-from markets.models import SETTLED_STATUSES, Market, MarketStatus, Resolution
+from markets.models import SETTLED_STATUSES, Market, MarketStatus, MarketType, Resolution
+from markets.odds import price_cache_get
 from markets.selectors import market_get, market_lock
 
 from .errors import BetNotSellable, MarketNotResolved, OddsChanged
@@ -27,6 +29,7 @@ from .models import Bet, BetStatus
 from .rules import (
     DEFAULT_MAX_SLIPPAGE,
     cash_out_value,
+    ensure_fresh,
     ensure_tradable,
     ensure_valid_amount,
     payout_for,
@@ -42,6 +45,20 @@ SETTLEMENT_CHUNK = 1000
 def _ensure_open(market: Market, now: datetime) -> None:
     if market.status != MarketStatus.OPEN or (market.expires_at is not None and market.expires_at <= now):
         raise MarketClosed(details={"status": market.status, "expiresAt": market.expires_at})
+
+
+def _trade_odds(market: Market, side: str, *, now: datetime) -> Decimal:
+    """The odds a bet or cash-out is priced at. Polymarket odds must be fresh: the newer of the
+    shared price cache and the stored odds, younger than ODDS_MAX_AGE_SECONDS. Staff markets' odds
+    are ours and never go stale."""
+    odds = market.odds_for(side)
+    if market.market_type == MarketType.POLYMARKET:
+        as_of = market.odds_updated_at
+        cached = price_cache_get(market.id)
+        if cached is not None and (as_of is None or cached.fetched_at > as_of):
+            odds, as_of = cached.odds.for_side(side), cached.fetched_at
+        ensure_fresh(as_of, now=now, max_age_seconds=settings.ODDS_MAX_AGE_SECONDS)
+    return ensure_tradable(odds)
 
 
 @dataclass(frozen=True)
@@ -65,7 +82,7 @@ def bet_place(
     market = market_lock(market_id=market_id, exclusive=False)
     now = timezone.now()
     _ensure_open(market, now)
-    odds = ensure_tradable(market.odds_for(side))
+    odds = _trade_odds(market, side, now=now)
     if expected_odds is not None and abs(odds - expected_odds) > max_slippage:
         raise OddsChanged(details={"currentOdds": odds, "expectedOdds": expected_odds, "maxSlippage": max_slippage})
     bet = Bet.objects.create(
@@ -111,7 +128,7 @@ def bet_sell(*, user_id: UUID, bet_id: UUID | str, expected_value: Decimal | Non
         _ensure_open(market, now)
     except MarketClosed as exc:
         raise BetNotSellable("This bet's market is not open.", details={"marketStatus": market.status}) from exc
-    value = cash_out_value(bet.potential_payout, ensure_tradable(market.odds_for(bet.side)))
+    value = cash_out_value(bet.potential_payout, _trade_odds(market, bet.side, now=now))
     if expected_value is not None and value_fell_too_far(value, expected_value):
         raise OddsChanged(details={"currentValue": value, "expectedValue": expected_value})
     bet.status, bet.actual_payout, bet.resolved_at = BetStatus.SOLD, value, now

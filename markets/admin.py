@@ -45,10 +45,25 @@ def _resolve_action(outcome: str, label: str):
     return admin.action(description=f"Resolve as {label}", permissions=["change"])(action)
 
 
+class IdentityConflictFilter(admin.SimpleListFilter):
+    """Traded markets whose outcomes upstream changed: ingestion kept ours; staff should review."""
+
+    title = "upstream changed outcomes"
+    parameter_name = "identity_conflict"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes: review")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(upstream_identity_conflict__isnull=False)
+        return queryset
+
+
 @admin.register(Market)
 class MarketAdmin(admin.ModelAdmin):
     list_display = ["title", "market_type", "status", "category", "this_odds", "that_odds", "volume", "expires_at"]
-    list_filter = ["status", "market_type", "category"]
+    list_filter = ["status", "market_type", "category", IdentityConflictFilter]
     search_fields = ["title", "slug", "polymarket_id"]
     ordering = ["-created_at"]
     list_per_page = 50

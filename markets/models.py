@@ -3,6 +3,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.utils import timezone
 
 ODDS = {"max_digits": 5, "decimal_places": 4}
@@ -82,6 +83,12 @@ class Market(models.Model):
     resolution_checked_at = models.DateTimeField(
         null=True, blank=True, help_text="Last time the resolution poller asked Polymarket about this market."
     )
+    # Once a market has bets, ingestion never changes its outcome labels, their order or its token
+    # ids; what upstream says instead is kept here for staff to review.
+    upstream_identity_conflict = models.JSONField(
+        null=True, blank=True, help_text="Outcome labels and token ids upstream now gives, when they differ from ours."
+    )
+    upstream_identity_conflict_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -105,6 +112,16 @@ class Market(models.Model):
             models.CheckConstraint(
                 condition=models.Q(that_odds__gte=0, that_odds__lte=1) | models.Q(that_odds__isnull=True),
                 name="market_that_odds_in_unit_interval",
+            ),
+            # The same rule as markets.odds.odds_checked, as the database's last word.
+            models.CheckConstraint(
+                condition=models.Q(this_odds__isnull=True)
+                | models.Q(that_odds__isnull=True)
+                | models.Q(
+                    GreaterThanOrEqual(models.F("this_odds") + models.F("that_odds"), Decimal("0.98")),
+                    LessThanOrEqual(models.F("this_odds") + models.F("that_odds"), Decimal("1.02")),
+                ),
+                name="market_odds_sum_to_one",
             ),
             models.CheckConstraint(
                 condition=~models.Q(market_type=MarketType.POLYMARKET) | models.Q(polymarket_id__isnull=False),

@@ -1,5 +1,6 @@
 """The only writers of markets."""
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,9 +15,13 @@ from django.utils.text import slugify
 from thisthat.errors import ValidationFailed
 
 from .cache import listing_invalidate
+from .dependents import markets_traded
 from .errors import MarketClosed, MarketNotFound
 from .models import SETTLED_STATUSES, Market, MarketStatus, MarketType, Resolution
+from .odds import SUM_TOLERANCE, coherent_odds
 from .selectors import market_lock
+
+logger = logging.getLogger(__name__)
 
 # Upstream fields an ingestion run may refresh on a market it already has.
 _SYNCED_FIELDS = [
@@ -37,7 +42,10 @@ _SYNCED_FIELDS = [
     "expires_at",
     "status",
 ]
+# What a bet was placed on: never changed by ingestion once a market has bets.
+IDENTITY_FIELDS = ["this_option", "that_option", "this_token_id", "that_token_id"]
 _ODDS_FIELDS = ["this_odds", "that_odds", "odds_updated_at"]
+_CONFLICT_FIELDS = ["upstream_identity_conflict", "upstream_identity_conflict_at"]
 # Ingested prices only replace odds that the odds sync has not refreshed this recently.
 INGEST_ODDS_FRESH_SECONDS = 300
 ODDS_MIN, ODDS_MAX = Decimal("0.01"), Decimal("0.99")
@@ -64,7 +72,7 @@ class ExternalMarket:
     volume_24h: Decimal
     category: str
     expires_at: datetime | None
-    closed: bool
+    closed: bool  # closed upstream, or no longer accepting orders
 
 
 @dataclass
@@ -73,6 +81,7 @@ class UpsertResult:
     updated: int = 0
     unchanged: int = 0
     settled: int = 0  # resolved or cancelled here: never touched by ingestion
+    identity_conflicts: int = 0  # traded markets whose labels or tokens changed upstream (kept ours)
 
 
 @dataclass(frozen=True)
@@ -82,7 +91,12 @@ class OddsUpdate:
     that_odds: Decimal
 
 
-def _synced_values(item: ExternalMarket) -> dict:
+def _status(item: ExternalMarket, now: datetime) -> str:
+    expired = item.expires_at is not None and item.expires_at <= now
+    return MarketStatus.CLOSED if item.closed or expired else MarketStatus.OPEN
+
+
+def _synced_values(item: ExternalMarket, now: datetime) -> dict:
     return {
         "polymarket_gamma_id": item.polymarket_gamma_id,
         "title": item.title,
@@ -99,23 +113,87 @@ def _synced_values(item: ExternalMarket) -> dict:
         "category": item.category,
         "category_slug": slugify(item.category)[:100] or "uncategorized",
         "expires_at": item.expires_at,
-        "status": MarketStatus.CLOSED if item.closed else MarketStatus.OPEN,
+        "status": _status(item, now),
     }
+
+
+def _upstream_identity(item: ExternalMarket) -> dict[str, str]:
+    return {
+        "thisOption": item.this_option,
+        "thatOption": item.that_option,
+        "thisTokenId": item.this_token_id,
+        "thatTokenId": item.that_token_id,
+    }
+
+
+def _odds_in_our_order(market: Market, item: ExternalMarket) -> tuple[Decimal, Decimal] | None:
+    """Upstream prices for our THIS and THAT, matched by token id (else by label) whatever order
+    upstream lists the outcomes in now; None when upstream's outcomes are no longer ours."""
+    ours_tokens, theirs_tokens = (market.this_token_id, market.that_token_id), (item.this_token_id, item.that_token_id)
+    if all(ours_tokens) and all(theirs_tokens):
+        ours, theirs = ours_tokens, theirs_tokens
+    else:
+        ours = (market.this_option.casefold(), market.that_option.casefold())
+        theirs = (item.this_option.casefold(), item.that_option.casefold())
+    if theirs == ours:
+        return item.this_odds, item.that_odds
+    if theirs == ours[::-1]:
+        return item.that_odds, item.this_odds
+    return None
+
+
+def _refresh(market: Market, item: ExternalMarket, *, traded: bool, now: datetime, result: UpsertResult) -> bool:
+    """Apply an upstream row to an unsettled market we have; True when something changed."""
+    values = _synced_values(item, now)
+    odds: tuple[Decimal, Decimal] | None = (item.this_odds, item.that_odds)
+    changed = False
+    if traded:
+        for name in IDENTITY_FIELDS:
+            del values[name]
+        odds = _odds_in_our_order(market, item)
+        upstream = _upstream_identity(item)
+        ours = {key: getattr(market, name) for key, name in zip(upstream, IDENTITY_FIELDS, strict=True)}
+        conflict = None if upstream == ours else upstream
+        if conflict is not None:
+            result.identity_conflicts += 1
+        if conflict != market.upstream_identity_conflict:
+            if conflict is not None:
+                logger.warning(
+                    "upstream changed the outcomes of a traded market; ours are kept",
+                    extra={"market_id": str(market.pk), "ours": ours, "upstream": upstream},
+                )
+            market.upstream_identity_conflict = conflict
+            market.upstream_identity_conflict_at = now if conflict is not None else None
+            changed = True
+    for name, value in values.items():
+        if getattr(market, name) != value:
+            setattr(market, name, value)
+            changed = True
+    odds_stale = market.odds_updated_at is None or (now - market.odds_updated_at).total_seconds() > (
+        INGEST_ODDS_FRESH_SECONDS
+    )
+    if odds is not None and odds_stale and (market.this_odds, market.that_odds) != odds:
+        market.this_odds, market.that_odds = odds
+        market.odds_updated_at = now
+        changed = True
+    return changed
 
 
 @transaction.atomic
 def markets_upsert_external(*, markets: Sequence[ExternalMarket]) -> UpsertResult:
     """Create or refresh Polymarket markets by conditionId in bulk: one read, one insert and one
-    update whatever the batch size. Settled markets are left as they are."""
+    update whatever the batch size. Settled markets are left as they are; markets with bets keep
+    their outcome labels, order and token ids (an upstream change is recorded for staff instead)."""
     now = timezone.now()
     result = UpsertResult()
     by_id = {item.polymarket_id: item for item in markets}
+    # Locked before asking who has bets: a bet (which shares the row lock) can't slip in between.
     existing = {
         market.polymarket_id: market for market in Market.objects.select_for_update().filter(polymarket_id__in=by_id)
     }
+    traded = markets_traded([market.pk for market in existing.values()])
     to_create, to_update = [], []
     for polymarket_id, item in by_id.items():
-        values = _synced_values(item)
         market = existing.get(polymarket_id)
         if market is None:
             to_create.append(
@@ -128,25 +206,12 @@ def markets_upsert_external(*, markets: Sequence[ExternalMarket]) -> UpsertResul
                     listed_at=now,
                     created_at=now,
                     updated_at=now,
-                    **values,
+                    **_synced_values(item, now),
                 )
             )
-            continue
-        if market.status in SETTLED_STATUSES:
+        elif market.status in SETTLED_STATUSES:
             result.settled += 1
-            continue
-        changed = False
-        for name, value in values.items():
-            if getattr(market, name) != value:
-                setattr(market, name, value)
-                changed = True
-        odds_stale = market.odds_updated_at is None or (now - market.odds_updated_at).total_seconds() > (
-            INGEST_ODDS_FRESH_SECONDS
-        )
-        if odds_stale and (market.this_odds, market.that_odds) != (item.this_odds, item.that_odds):
-            market.this_odds, market.that_odds, market.odds_updated_at = item.this_odds, item.that_odds, now
-            changed = True
-        if changed:
+        elif _refresh(market, item, traded=market.pk in traded, now=now, result=result):
             market.updated_at = now
             to_update.append(market)
         else:
@@ -158,7 +223,7 @@ def markets_upsert_external(*, markets: Sequence[ExternalMarket]) -> UpsertResul
         # A concurrent writer (the ingestion lock makes one unlikely) fails this chunk; the next run redoes it.
         Market.objects.bulk_create(to_create)
     if to_update:
-        Market.objects.bulk_update(to_update, [*_SYNCED_FIELDS, *_ODDS_FIELDS, "updated_at"])
+        Market.objects.bulk_update(to_update, [*_SYNCED_FIELDS, *_ODDS_FIELDS, *_CONFLICT_FIELDS, "updated_at"])
     result.created, result.updated = len(to_create), len(to_update)
     if to_create or to_update:
         listing_invalidate()
@@ -185,8 +250,8 @@ def validate_staff_odds(this_odds: Decimal, that_odds: Decimal) -> None:
     for name, odds in (("thisOdds", this_odds), ("thatOdds", that_odds)):
         if not ODDS_MIN <= odds <= ODDS_MAX:
             raise ValidationFailed.on(name, f"Odds must lie between {ODDS_MIN} and {ODDS_MAX}.")
-    if abs(this_odds + that_odds - 1) > Decimal("0.02"):
-        raise ValidationFailed.on("thatOdds", "THIS and THAT odds must add up to 1 (± 0.02).")
+    if coherent_odds(this_odds, that_odds) is None:
+        raise ValidationFailed.on("thatOdds", f"THIS and THAT odds must add up to 1 (± {SUM_TOLERANCE}).")
 
 
 @transaction.atomic
@@ -293,6 +358,18 @@ def market_mark_resolved(
 def market_mark_settled(*, market_id: UUID) -> None:
     """Stamp the end of a settlement (the first time only)."""
     Market.objects.filter(pk=market_id, settled_at__isnull=True).update(settled_at=timezone.now())
+
+
+@transaction.atomic
+def markets_close(*, market_ids: Sequence[UUID]) -> int:
+    """Close open markets to bets and cash-outs (upstream closed them or stopped taking orders);
+    their result may still be pending. Returns how many were open."""
+    closed = Market.objects.filter(pk__in=market_ids, status=MarketStatus.OPEN).update(
+        status=MarketStatus.CLOSED, updated_at=timezone.now()
+    )
+    if closed:
+        listing_invalidate()
+    return closed
 
 
 @transaction.atomic

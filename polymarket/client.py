@@ -4,6 +4,7 @@ Speaks HTTP only: no models. Every call has connect/read timeouts, goes through 
 limiter and circuit breaker, and is retried with exponential backoff and jitter on connection
 errors, timeouts, 429 and 5xx (honouring Retry-After)."""
 
+import json
 import logging
 import random
 import time
@@ -20,6 +21,7 @@ from .resilience import CircuitBreaker, RateLimited, RateLimiter, UpstreamUnavai
 
 logger = logging.getLogger(__name__)
 
+GAMMA_FILTER_MAX = 100  # ids per filtered Gamma request
 # Cursor values that mean "no more pages" (Gamma omits the key; CLOB-style APIs send "LTE=").
 _END_CURSORS = {None, "", "LTE="}
 
@@ -85,6 +87,7 @@ class PolymarketClient:
         timeout: tuple[float, float] = (3.05, 10.0),
         retry: RetryPolicy = RetryPolicy(),
         rate_limit_wait: float = 60.0,
+        max_response_bytes: int = 8 * 1024 * 1024,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
@@ -96,6 +99,7 @@ class PolymarketClient:
         self.timeout = timeout
         self.retry = retry
         self.rate_limit_wait = rate_limit_wait
+        self.max_response_bytes = max_response_bytes
         self.session = session or self._pooled_session()
         self.sleep = sleep
         self.jitter = jitter
@@ -124,11 +128,18 @@ class PolymarketClient:
                 raise
             delay = self._backoff(attempt)
             try:
-                response = self.session.request(method, url, params=params, json=body, timeout=self.timeout)
-            except (requests.ConnectionError, requests.Timeout) as exc:
+                response = self.session.request(
+                    method, url, params=params, json=body, timeout=self.timeout, stream=True
+                )
+                content = self._read_body(response, url) if response.status_code < 400 else b""
+            except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
                 self.breaker.record_failure()
                 problem = f"{type(exc).__name__}: {exc}"
+            except UnexpectedPayload:
+                self.breaker.record_success()  # Polymarket answered; the answer is what is wrong
+                raise
             else:
+                response.close()
                 status = response.status_code
                 if status == 429 or status >= 500:
                     self.breaker.record_failure()
@@ -143,8 +154,8 @@ class PolymarketClient:
                     if status >= 400:
                         raise UpstreamRejected(status, url)
                     try:
-                        return response.json()
-                    except ValueError as exc:
+                        return json.loads(content)
+                    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
                         raise UnexpectedPayload(f"{url}: answer is not JSON") from exc
             logger.warning(
                 "polymarket request failed",
@@ -153,6 +164,21 @@ class PolymarketClient:
             if attempt + 1 < self.retry.attempts:
                 self.sleep(delay)
         raise UpstreamUnavailable(f"{url}: {problem} after {self.retry.attempts} attempts")
+
+    def _read_body(self, response: requests.Response, url: str) -> bytes:
+        """The body, read up to `max_response_bytes`: a larger answer is refused, never buffered whole."""
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self.max_response_bytes:
+            response.close()
+            raise UnexpectedPayload(f"{url}: answer of {declared} bytes is over the limit")
+        chunks, size = [], 0
+        for chunk in response.iter_content(chunk_size=64 * 1024):
+            size += len(chunk)
+            if size > self.max_response_bytes:
+                response.close()
+                raise UnexpectedPayload(f"{url}: answer is over {self.max_response_bytes} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     # --- Gamma ---------------------------------------------------------------------------------
     def gamma_markets_page(self, *, after_cursor: str | None = None, limit: int = 100) -> GammaPage:
@@ -175,6 +201,19 @@ class PolymarketClient:
             raise UnexpectedPayload("Gamma keyset answer has no markets list")
         cursor = payload.get("next_cursor")
         return GammaPage(markets=payload["markets"], next_cursor=None if cursor in _END_CURSORS else str(cursor))
+
+    def gamma_markets_by_condition(self, condition_ids: Iterable[str], *, closed: bool) -> list[dict[str, Any]]:
+        """The open (or closed) markets among up to 100 conditionIds, in one request. Gamma filters
+        on `closed` (false when not given), so a caller that needs both asks twice."""
+        params: list[tuple[str, Any]] = [("condition_ids", condition_id) for condition_id in condition_ids]
+        if len(params) > GAMMA_FILTER_MAX:
+            raise ValueError(f"Gamma filters take at most {GAMMA_FILTER_MAX} ids")
+        params += [("closed", str(closed).lower()), ("limit", GAMMA_FILTER_MAX)]
+        payload = self._request("GET", f"{self.gamma_url}/markets/keyset", params=params)
+        markets = payload.get("markets") if isinstance(payload, dict) else payload
+        if not isinstance(markets, list):
+            raise UnexpectedPayload("Gamma keyset answer has no markets list")
+        return [row for row in markets if isinstance(row, dict)]
 
     def gamma_market(self, gamma_id: str) -> dict[str, Any]:
         payload = self._request("GET", f"{self.gamma_url}/markets/{gamma_id}", params={"include_tag": "true"})

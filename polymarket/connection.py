@@ -1,4 +1,6 @@
-"""The process's Polymarket client, built from settings, with the shared breaker and limiter."""
+"""The process's Polymarket clients, built from settings. The jobs share one circuit breaker and one
+request budget; reads a user triggers (`/live`) have their own small ones, so anonymous traffic can
+neither spend the jobs' budget nor open the breaker that freezes every process's odds."""
 
 import functools
 
@@ -7,19 +9,22 @@ from django.conf import settings
 from .client import PolymarketClient, RetryPolicy
 from .resilience import CircuitBreaker, RateLimiter
 
-_NAME = "polymarket"
+_JOBS = "polymarket"
+_LIVE = "polymarket-live"
 
 
-def circuit_breaker() -> CircuitBreaker:
+def circuit_breaker(*, interactive: bool = False) -> CircuitBreaker:
     return CircuitBreaker(
-        name=_NAME,
+        name=_LIVE if interactive else _JOBS,
         failure_threshold=settings.POLYMARKET_BREAKER_FAILURES,
         reset_timeout=settings.POLYMARKET_BREAKER_RESET_SECONDS,
     )
 
 
-def rate_limiter() -> RateLimiter:
-    return RateLimiter(name=_NAME, per_minute=settings.POLYMARKET_RATE_LIMIT_PER_MINUTE)
+def rate_limiter(*, interactive: bool = False) -> RateLimiter:
+    if interactive:
+        return RateLimiter(name=_LIVE, per_minute=settings.POLYMARKET_LIVE_RATE_LIMIT_PER_MINUTE)
+    return RateLimiter(name=_JOBS, per_minute=settings.POLYMARKET_RATE_LIMIT_PER_MINUTE)
 
 
 @functools.cache
@@ -32,11 +37,12 @@ def _client(gamma_url: str, clob_url: str, interactive: bool, settings_key: tupl
     return PolymarketClient(
         gamma_url=gamma_url,
         clob_url=clob_url,
-        breaker=circuit_breaker(),
-        limiter=rate_limiter(),
+        breaker=circuit_breaker(interactive=interactive),
+        limiter=rate_limiter(interactive=interactive),
         timeout=timeout,
         retry=retry,
         rate_limit_wait=rate_limit_wait,
+        max_response_bytes=settings.POLYMARKET_MAX_RESPONSE_BYTES,
     )
 
 
@@ -48,10 +54,12 @@ def polymarket_client(*, interactive: bool = False) -> PolymarketClient:
             "POLYMARKET_BREAKER_FAILURES",
             "POLYMARKET_BREAKER_RESET_SECONDS",
             "POLYMARKET_RATE_LIMIT_PER_MINUTE",
+            "POLYMARKET_LIVE_RATE_LIMIT_PER_MINUTE",
             "POLYMARKET_LIVE_TIMEOUT",
             "POLYMARKET_CONNECT_TIMEOUT",
             "POLYMARKET_READ_TIMEOUT",
             "POLYMARKET_RETRY_ATTEMPTS",
+            "POLYMARKET_MAX_RESPONSE_BYTES",
         )
     )
     return _client(settings.POLYMARKET_GAMMA_URL, settings.POLYMARKET_CLOB_URL, interactive, settings_key)

@@ -1,23 +1,21 @@
-"""The shared price cache and the live-odds read (SPEC §5 `/markets/{id}/live`)."""
+"""The live-odds read (SPEC §5 `/markets/{id}/live`): the shared price cache, else one request on the
+live budget (never the jobs' budget or breaker), else the stored odds marked stale."""
 
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-from django.core.cache import cache
 from django.utils import timezone
 
 from markets.models import Market, MarketStatus, MarketType
+from markets.odds import OddsPair, coherent_odds, price_cache_get, price_cache_put_many
 
 from .client import UnexpectedPayload, UpstreamRejected
 from .connection import polymarket_client
 from .resilience import UpstreamUnavailable
 
 logger = logging.getLogger(__name__)
-
-PRICE_CACHE_SECONDS = 10
-ODDS_PLACES = Decimal("0.0001")
 
 
 class NoOddsAvailable(Exception):
@@ -34,61 +32,43 @@ class LiveOdds:
     stale: bool
 
 
-def odds_pair(this_price: Decimal | None, that_price: Decimal | None) -> tuple[Decimal, Decimal] | None:
-    """Both sides' odds from CLOB prices; one missing side is the complement of the other.
-    None when both are missing or a price lies outside [0, 1]."""
-    if this_price is None and that_price is None:
-        return None
-    if this_price is None:
-        this_price = 1 - that_price
-    if that_price is None:
-        that_price = 1 - this_price
-    if not (0 <= this_price <= 1 and 0 <= that_price <= 1):
-        return None
-    return this_price.quantize(ODDS_PLACES, ROUND_HALF_UP), that_price.quantize(ODDS_PLACES, ROUND_HALF_UP)
-
-
-def _key(market_id) -> str:
-    return f"odds:{market_id}"
-
-
-def prices_cache_many(odds: dict[object, tuple[Decimal, Decimal]], *, fetched_at: datetime) -> None:
-    cache.set_many(
-        {_key(market_id): (this_odds, that_odds, fetched_at) for market_id, (this_odds, that_odds) in odds.items()},
-        timeout=PRICE_CACHE_SECONDS,
-    )
-
-
 def _stored(market: Market, *, stale: bool) -> LiveOdds:
     return LiveOdds(market.id, market.this_odds, market.that_odds, "stored", market.odds_updated_at, stale)
 
 
 def live_odds(*, market: Market) -> LiveOdds:
-    """Fresh odds for one market: the shared cache (≤ 10 s old), else one CLOB midpoint, else the
-    stored odds marked stale. Settled and staff-run markets answer with their stored odds."""
+    """Fresh odds for one market: the shared cache (≤ 10 s old), else one CLOB request, else the
+    stored odds marked stale. Settled, closed and staff-run markets answer with their stored odds."""
     if market.market_type != MarketType.POLYMARKET or market.status != MarketStatus.OPEN:
         return _stored(market, stale=False)
-    cached = cache.get(_key(market.id))
+    cached = price_cache_get(market.id)
     if cached is not None:
-        this_odds, that_odds, fetched_at = cached
-        return LiveOdds(market.id, this_odds, that_odds, "cache", fetched_at, False)
-    pair = _midpoint_odds(market)
+        return LiveOdds(market.id, cached.odds.this, cached.odds.that, "cache", cached.fetched_at, False)
+    pair = _fetched_odds(market)
     if pair is None:
         if market.this_odds is None:
             raise NoOddsAvailable()
         return _stored(market, stale=True)
     fetched_at = timezone.now()
-    prices_cache_many({market.id: pair}, fetched_at=fetched_at)
-    return LiveOdds(market.id, pair[0], pair[1], "polymarket", fetched_at, False)
+    price_cache_put_many({market.id: pair}, fetched_at=fetched_at)
+    return LiveOdds(market.id, pair.this, pair.that, "polymarket", fetched_at, False)
 
 
-def _midpoint_odds(market: Market) -> tuple[Decimal, Decimal] | None:
-    """Both sides' odds from one CLOB midpoint of the THIS token; None when Polymarket can't say."""
-    if not market.this_token_id:
+def _fetched_odds(market: Market) -> OddsPair | None:
+    """Both sides' midpoints in one request on the live budget; None when Polymarket can't say, the
+    budget is spent, or the two prices are not coherent odds."""
+    tokens = (market.this_token_id, market.that_token_id)
+    if not all(tokens):
         return None
     try:
-        price = polymarket_client(interactive=True).midpoint(market.this_token_id)
+        prices = polymarket_client(interactive=True).midpoints(tokens)
     except (UpstreamUnavailable, UpstreamRejected, UnexpectedPayload) as exc:
         logger.info("live odds fall back to stored odds", extra={"market_id": str(market.id), "reason": str(exc)})
         return None
-    return odds_pair(price, None)
+    except Exception:  # the shared state (limiter, breaker) is unreachable: serve what is stored
+        logger.warning("live odds fall back to stored odds", extra={"market_id": str(market.id)}, exc_info=True)
+        return None
+    pair = coherent_odds(prices.get(tokens[0]), prices.get(tokens[1]))
+    if pair is None:
+        logger.warning("live odds: incoherent prices refused", extra={"market_id": str(market.id), "prices": prices})
+    return pair

@@ -20,10 +20,10 @@ from django.utils import timezone
 from betting.services import market_resolve
 from markets import selectors as market_selectors
 from markets import services as market_services
-from markets.models import Market, Resolution, ResolutionSource
+from markets.models import Market, MarketStatus, Resolution, ResolutionSource
 from thisthat.errors import DomainError
 
-from .client import PolymarketClient, UnexpectedPayload, UpstreamRejected
+from .client import GAMMA_FILTER_MAX, PolymarketClient, UnexpectedPayload, UpstreamRejected
 from .connection import polymarket_client
 from .mapping import decimal_or_none, json_list
 from .resilience import CircuitOpen, RateLimited, UpstreamUnavailable
@@ -109,12 +109,27 @@ def clob_outcome(clob: dict[str, Any], *, this_token_id: str, that_token_id: str
     return Verdict.settle(sides[winner])
 
 
+def in_our_order(verdict: Verdict, gamma: dict[str, Any], *, this_token_id: str, that_token_id: str) -> Verdict:
+    """Gamma's outcome is by position in Gamma's outcome list; map it to our THIS/THAT by token id,
+    so a market whose outcomes upstream now lists the other way round still settles the right side."""
+    if verdict.outcome not in SIDES:
+        return verdict
+    gamma_tokens = [str(token) for token in json_list(gamma.get("clobTokenIds")) or []]
+    if len(gamma_tokens) != 2 or not (this_token_id and that_token_id):
+        return verdict  # nothing to map by: Gamma's order is the order we stored
+    winner = gamma_tokens[SIDES.index(verdict.outcome)]
+    sides = {this_token_id: Resolution.THIS, that_token_id: Resolution.THAT}
+    if winner not in sides:
+        return Verdict.waiting("unmapped_winner", f"Gamma's winning token {winner!r} is neither of ours")
+    return Verdict.settle(sides[winner])
+
+
 def resolution_outcome(
     *, gamma: dict[str, Any], clob: dict[str, Any] | None, this_token_id: str, that_token_id: str
 ) -> Verdict:
     """Settle only when Gamma is final and CLOB — when it has the market (`clob` not None) — is
     final too and names the same outcome; anything else is a reason to wait."""
-    from_gamma = gamma_outcome(gamma)
+    from_gamma = in_our_order(gamma_outcome(gamma), gamma, this_token_id=this_token_id, that_token_id=that_token_id)
     if not from_gamma.is_final or clob is None:
         return from_gamma
     from_clob = clob_outcome(clob, this_token_id=this_token_id, that_token_id=that_token_id)
@@ -125,13 +140,19 @@ def resolution_outcome(
     return from_gamma
 
 
-# --- The job -------------------------------------------------------------------------------------
+# --- The job ---------------------------------------------------------------------------------------
+def closed_upstream(gamma: dict[str, Any]) -> bool:
+    """Gamma says no more trading: closed, or not accepting orders (the result may still be pending)."""
+    return gamma.get("closed") is True or gamma.get("acceptingOrders") is False
+
+
 @dataclass
 class ResolutionPollSummary:
     candidates: int = 0
     checked: int = 0  # markets Polymarket was actually asked about
     requests: int = 0
     failed_requests: int = 0
+    closed: int = 0  # open markets closed to bets because upstream stopped trading or they expired
     resolved: Counter = field(default_factory=Counter)  # by outcome
     waiting: Counter = field(default_factory=Counter)  # by reason
     errors: list[str] = field(default_factory=list)
@@ -149,6 +170,7 @@ class ResolutionPollSummary:
             "checked": self.checked,
             "requests": self.requests,
             "failed_requests": self.failed_requests,
+            "closed": self.closed,
             "resolved": dict(self.resolved),
             "resolved_total": sum(self.resolved.values()),
             "waiting": dict(self.waiting),
@@ -160,7 +182,7 @@ class ResolutionPollSummary:
 
 
 class _Failed(Exception):
-    """One Polymarket call for one market failed; `sent` says whether a request went out."""
+    """One Polymarket call failed; `sent` says whether a request went out."""
 
     def __init__(self, what: str, problem: Exception):
         super().__init__(f"{what}: {problem}")
@@ -186,8 +208,42 @@ def _clob_market_or_none(client: PolymarketClient, condition_id: str) -> dict | 
         raise
 
 
-def _verdict_for(*, client: PolymarketClient, market: Market, summary: ResolutionPollSummary) -> Verdict:
-    gamma = _call(summary, "gamma", lambda: client.gamma_market(market.polymarket_gamma_id))
+def _gamma_rows(
+    *, client: PolymarketClient, markets: list[Market], summary: ResolutionPollSummary
+) -> tuple[dict[str, dict], set[str]]:
+    """Gamma's rows for the markets, 100 conditionIds per request: the closed ones first, then the
+    open ones among the rest. Returns the rows by conditionId and the conditionIds whose batch
+    failed (not asked this run). A refusal before sending or an open breaker ends the asking."""
+    rows: dict[str, dict] = {}
+    unasked: set[str] = set()
+    ids = [market.polymarket_id for market in markets]
+    for start in range(0, len(ids), GAMMA_FILTER_MAX):
+        chunk = ids[start : start + GAMMA_FILTER_MAX]
+        try:
+            for closed in (True, False):
+                wanted = [condition_id for condition_id in chunk if condition_id not in rows]
+                if not wanted:
+                    break
+                answer = _call(
+                    summary,
+                    f"gamma batch of {len(wanted)}",
+                    lambda wanted=wanted, closed=closed: client.gamma_markets_by_condition(wanted, closed=closed),
+                )
+                rows |= {row.get("conditionId"): row for row in answer if row.get("conditionId") in wanted}
+        except _Failed as failure:
+            summary.errors.append(str(failure))
+            logger.warning("resolution: gamma batch failed", extra={"problem": str(failure)})
+            unasked |= {condition_id for condition_id in chunk if condition_id not in rows}
+            if not failure.sent or client.breaker.state() != "closed":
+                summary.stopped_early = True
+                unasked |= set(ids[start + GAMMA_FILTER_MAX :])
+                break
+    return rows, unasked
+
+
+def _verdict_for(
+    *, client: PolymarketClient, market: Market, gamma: dict[str, Any], summary: ResolutionPollSummary
+) -> Verdict:
     from_gamma = gamma_outcome(gamma)
     if not from_gamma.is_final:  # CLOB cannot make a market final that Gamma does not show as final
         return from_gamma
@@ -210,21 +266,17 @@ def _log_wait(market: Market, verdict: Verdict) -> None:
 
 
 def _check_market(
-    *, client: PolymarketClient, market: Market, summary: ResolutionPollSummary, checked: list[UUID]
+    *, client: PolymarketClient, market: Market, gamma: dict[str, Any] | None, summary: ResolutionPollSummary
 ) -> str:
-    """Ask about one market and act on the verdict; returns a progress line. Raises _Failed."""
-    if not market.polymarket_gamma_id:
-        checked.append(market.pk)  # nothing to ask: move it to the back of the round-robin
-        summary.waiting["no_gamma_id"] += 1
-        logger.warning("resolution: market has no Gamma id", extra={"market_id": str(market.pk)})
-        return "waiting: no_gamma_id"
-    try:
-        verdict = _verdict_for(client=client, market=market, summary=summary)
-    except _Failed as failure:
-        if failure.sent:
-            checked.append(market.pk)
-        raise
-    checked.append(market.pk)
+    """Decide about one market from its Gamma row (asked alone when the batch had none) and act on
+    the verdict; returns a progress line. Raises _Failed."""
+    if gamma is None:
+        if not market.polymarket_gamma_id:
+            summary.waiting["no_gamma_id"] += 1
+            logger.warning("resolution: market has no Gamma id", extra={"market_id": str(market.pk)})
+            return "waiting: no_gamma_id"
+        gamma = _call(summary, "gamma", lambda: client.gamma_market(market.polymarket_gamma_id))
+    verdict = _verdict_for(client=client, market=market, gamma=gamma, summary=summary)
     if not verdict.is_final:
         summary.waiting[verdict.wait] += 1
         _log_wait(market, verdict)
@@ -235,6 +287,24 @@ def _check_market(
     return f"resolved as {verdict.outcome}"
 
 
+def _close_stopped_markets(
+    *, markets: list[Market], rows: dict[str, dict], now: datetime, summary: ResolutionPollSummary
+) -> None:
+    """Close to bets every open market that upstream stopped trading or whose end date passed."""
+    stopped = [
+        market.pk
+        for market in markets
+        if market.status == MarketStatus.OPEN
+        and (
+            (market.expires_at is not None and market.expires_at <= now)
+            or closed_upstream(rows.get(market.polymarket_id) or {})
+        )
+    ]
+    if stopped:
+        summary.closed = market_services.markets_close(market_ids=stopped)
+        logger.info("resolution: markets closed to bets", extra={"closed": summary.closed})
+
+
 def resolutions_poll(
     *,
     client: PolymarketClient | None = None,
@@ -242,34 +312,43 @@ def resolutions_poll(
     now: datetime | None = None,
     progress: Progress | None = None,
 ) -> ResolutionPollSummary:
-    """Ask Polymarket about the candidate markets asked about least recently and settle those that
-    resolved. One market's failure never stops the others; an open breaker or a spent request
-    budget ends the run (every following call would be refused the same way)."""
+    """Check the candidate markets asked about least recently (Gamma in batches of 100): close to bets
+    those upstream stopped trading, and settle those that resolved. One market's failure never stops
+    the others; an open breaker or a spent request budget ends the run."""
     client = client or polymarket_client()
     limit = limit or settings.POLYMARKET_RESOLUTION_BATCH
+    now = now or timezone.now()
     started = time.monotonic()
     summary = ResolutionPollSummary()
-    markets = market_selectors.markets_for_resolution_poll(limit=limit, now=now or timezone.now())
+    markets = market_selectors.markets_for_resolution_poll(limit=limit, now=now)
     summary.candidates = len(markets)
+    rows, unasked = _gamma_rows(client=client, markets=markets, summary=summary)
+    _close_stopped_markets(markets=markets, rows=rows, now=now, summary=summary)
+    askable = [market for market in markets if market.polymarket_id not in unasked]
     checked: list[UUID] = []
-    for position, market in enumerate(markets, start=1):
+    for position, market in enumerate(askable, start=1):
         try:
-            line = _check_market(client=client, market=market, summary=summary, checked=checked)
+            line = _check_market(client=client, market=market, gamma=rows.get(market.polymarket_id), summary=summary)
+            checked.append(market.pk)
         except _Failed as failure:
+            if failure.sent:
+                checked.append(market.pk)
             summary.errors.append(f"market {market.pk}: {failure}")
             logger.warning("resolution: check failed", extra={"market_id": str(market.pk), "problem": str(failure)})
             line = f"failed: {failure}"
             if not failure.sent or client.breaker.state() != "closed":
                 summary.stopped_early = True
         except (DomainError, DatabaseError) as exc:  # e.g. staff resolved it otherwise meanwhile
+            checked.append(market.pk)
             summary.errors.append(f"market {market.pk}: resolving failed: {exc}")
             logger.exception("resolution: settling failed", extra={"market_id": str(market.pk)})
             line = f"failed to resolve: {exc}"
         if progress:
-            progress(f"[{position}/{len(markets)}] {market.pk} {market.title[:60]!r}: {line}")
-        if summary.stopped_early:
-            summary.errors.append(f"stopped after {position} of {len(markets)} markets: Polymarket refuses calls")
+            progress(f"[{position}/{len(askable)}] {market.pk} {market.title[:60]!r}: {line}")
+        if summary.stopped_early and position < len(askable):
             break
+    if summary.stopped_early:
+        summary.errors.append(f"stopped after {len(checked)} of {len(markets)} markets: Polymarket refuses calls")
     if checked:
         market_services.market_mark_checked(market_ids=checked)
     summary.checked = len(checked)

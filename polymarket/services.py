@@ -16,12 +16,12 @@ from django.utils import timezone
 
 from markets import selectors as market_selectors
 from markets import services as market_services
-from markets.services import ExternalMarket, OddsUpdate
+from markets.odds import IncoherentOdds, odds_checked, price_cache_put_many
+from markets.services import ExternalMarket, OddsUpdate, UpsertResult
 
 from .client import PolymarketClient, UnexpectedPayload, UpstreamRejected
 from .connection import polymarket_client
 from .mapping import Skip, gamma_to_market
-from .prices import odds_pair, prices_cache_many
 from .resilience import UpstreamUnavailable
 
 logger = logging.getLogger(__name__)
@@ -53,6 +53,7 @@ class IngestSummary:
     updated: int = 0
     unchanged: int = 0
     settled: int = 0
+    identity_conflicts: int = 0
     skipped: Counter = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
     duration_seconds: float = 0.0
@@ -65,6 +66,7 @@ class IngestSummary:
             "updated": self.updated,
             "unchanged": self.unchanged,
             "settled": self.settled,
+            "identity_conflicts": self.identity_conflicts,
             "skipped": dict(self.skipped),
             "skipped_total": sum(self.skipped.values()),
             "errors": self.errors,
@@ -85,19 +87,33 @@ def _map_rows(rows: list, summary: IngestSummary, seen: dict[str, ExternalMarket
         seen[market.polymarket_id] = market
 
 
+def _add(summary: IngestSummary, result: UpsertResult) -> None:
+    summary.created += result.created
+    summary.updated += result.updated
+    summary.unchanged += result.unchanged
+    summary.settled += result.settled
+    summary.identity_conflicts += result.identity_conflicts
+
+
 def _upsert(markets: list[ExternalMarket], summary: IngestSummary) -> None:
+    """Upsert in chunks; a chunk the database refuses is retried market by market, so one bad row
+    costs that row (skipped as `database_rejected`), never its chunk."""
     for start in range(0, len(markets), UPSERT_CHUNK):
         chunk = markets[start : start + UPSERT_CHUNK]
         try:
-            result = market_services.markets_upsert_external(markets=chunk)
-        except DatabaseError as exc:  # one bad chunk must not lose the others
-            logger.exception("ingestion chunk failed", extra={"size": len(chunk)})
-            summary.errors.append(f"upsert of {len(chunk)} markets failed: {exc.__class__.__name__}")
+            _add(summary, market_services.markets_upsert_external(markets=chunk))
             continue
-        summary.created += result.created
-        summary.updated += result.updated
-        summary.unchanged += result.unchanged
-        summary.settled += result.settled
+        except DatabaseError:
+            logger.warning("ingestion chunk refused; retrying it market by market", extra={"size": len(chunk)})
+        for market in chunk:
+            try:
+                _add(summary, market_services.markets_upsert_external(markets=[market]))
+            except DatabaseError as exc:
+                summary.skipped["database_rejected"] += 1
+                logger.warning(
+                    "ingestion: market refused by the database",
+                    extra={"polymarket_id": market.polymarket_id, "error": f"{type(exc).__name__}: {exc}"},
+                )
 
 
 def markets_ingest(
@@ -171,7 +187,8 @@ def demo_markets_load() -> IngestSummary:
 class OddsSyncSummary:
     markets: int = 0
     updated: int = 0
-    without_price: int = 0
+    without_price: int = 0  # skipped: by reason in `skipped`
+    skipped: Counter = field(default_factory=Counter)
     requests: int = 0
     errors: list[str] = field(default_factory=list)
     duration_seconds: float = 0.0
@@ -181,6 +198,7 @@ class OddsSyncSummary:
             "markets": self.markets,
             "updated": self.updated,
             "without_price": self.without_price,
+            "skipped": dict(self.skipped),
             "requests": self.requests,
             "errors": self.errors,
             "duration_seconds": round(self.duration_seconds, 3),
@@ -219,14 +237,14 @@ def odds_sync(
             continue
         fresh = {}
         for market in batch:
-            pair = odds_pair(prices.get(market.this_token_id), prices.get(market.that_token_id))
-            if pair is None:
+            try:
+                fresh[market.id] = odds_checked(prices.get(market.this_token_id), prices.get(market.that_token_id))
+            except IncoherentOdds as exc:  # one market's bad prices cost that market, this run
                 summary.without_price += 1
-            else:
-                fresh[market.id] = pair
+                summary.skipped[exc.reason] += 1
         updates = [OddsUpdate(market_id, *pair) for market_id, pair in fresh.items()]
         summary.updated += market_services.market_odds_update_many(updates=updates)
-        prices_cache_many(fresh, fetched_at=timezone.now())
+        price_cache_put_many(fresh, fetched_at=timezone.now())
         if progress:
             progress(f"batch {start // batch_size + 1}: {len(fresh)} of {len(batch)} markets priced")
     summary.duration_seconds = time.monotonic() - started

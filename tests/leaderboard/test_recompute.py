@@ -17,7 +17,7 @@ from betting.services import bet_place, bet_sell, market_resolve, market_settle
 from leaderboard import cache as board_cache
 from leaderboard.models import RankingRun, Standing
 from leaderboard.services import ranks_recompute
-from markets.models import Resolution, ResolutionSource
+from markets.models import MarketType, Resolution, ResolutionSource
 from tests.betting.conftest import set_odds
 from tests.factories import MarketFactory, UserFactory
 from tests.leaderboard.conftest import (
@@ -85,7 +85,10 @@ def season(time_machine):
     time_machine.move_to(at("2026-02-20 10:00:00"), tick=False)
     names = ("alice", "bob", "carol", "dave", "erin", "frank", "gina", "hank")
     users = {name: UserFactory(username=name) for name in names}
-    markets = {n: MarketFactory(expires_at=at("2027-01-01 00:00:00")) for n in range(1, 6)}
+    # Staff-run markets: their odds never go stale however far the season travels in time.
+    markets = {
+        n: MarketFactory(market_type=MarketType.CREDITS, expires_at=at("2027-01-01 00:00:00")) for n in range(1, 6)
+    }
     _place(users["alice"], markets[1], "this", "200")
     _place(users["bob"], markets[1], "that", "100")
     _place(users["carol"], markets[1], "this", "100")

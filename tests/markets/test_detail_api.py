@@ -9,12 +9,13 @@ import pytest
 import requests
 import responses
 from django.conf import settings
+from django.test import override_settings
 from django.utils import timezone
 from responses import matchers
 
 from markets.models import MarketStatus, MarketType, Resolution
-from polymarket.connection import circuit_breaker
-from polymarket.prices import prices_cache_many
+from markets.odds import OddsPair, price_cache_get, price_cache_put_many
+from polymarket.connection import circuit_breaker, rate_limiter
 from tests.conftest import assert_error
 from tests.factories import MarketFactory, UserFactory
 from tests.markets.builders import MARKET_FIELDS, parse_timestamp
@@ -26,8 +27,8 @@ INGEST = f"{MARKETS}/ingest"
 LIVE_FIELDS = {"marketId", "thisOdds", "thatOdds", "source", "fetchedAt", "stale"}
 
 
-def midpoint_url() -> str:
-    return f"{settings.POLYMARKET_CLOB_URL}/midpoint"
+def midpoints_url() -> str:
+    return f"{settings.POLYMARKET_CLOB_URL}/midpoints"
 
 
 def live(client, market) -> dict:
@@ -135,10 +136,19 @@ def test_unknown_or_malformed_market_id_is_market_not_found(api_client, market_i
 
 
 # --- /markets/{id}/live --------------------------------------------------------------------------
+def serve_midpoints(clob, market, this: str, that: str) -> None:
+    """CLOB's batch midpoints for both of the market's tokens, asked in one request."""
+    clob.post(
+        midpoints_url(),
+        json={market.this_token_id: this, market.that_token_id: that},
+        match=[matchers.json_params_matcher([{"token_id": market.this_token_id}, {"token_id": market.that_token_id}])],
+    )
+
+
 def test_live_odds_from_the_shared_price_cache(api_client, clob):
     market = MarketFactory()
     fetched_at = timezone.now() - timedelta(seconds=3)
-    prices_cache_many({market.id: (Decimal("0.4100"), Decimal("0.5900"))}, fetched_at=fetched_at)
+    price_cache_put_many({market.id: OddsPair(Decimal("0.4100"), Decimal("0.5900"))}, fetched_at=fetched_at)
 
     body = live(api_client, market)
 
@@ -148,11 +158,9 @@ def test_live_odds_from_the_shared_price_cache(api_client, clob):
     assert len(clob.calls) == 0
 
 
-def test_live_odds_fetch_one_clob_midpoint_then_serve_it_from_the_cache(api_client, clob):
+def test_live_odds_fetch_both_midpoints_in_one_request_then_serve_them_from_the_cache(api_client, clob):
     market = MarketFactory()
-    clob.get(
-        midpoint_url(), json={"mid": "0.1745"}, match=[matchers.query_param_matcher({"token_id": market.this_token_id})]
-    )
+    serve_midpoints(clob, market, "0.1745", "0.8255")
     before = timezone.now()
 
     first = live(api_client, market)
@@ -180,14 +188,14 @@ def test_live_odds_fetch_one_clob_midpoint_then_serve_it_from_the_cache(api_clie
         {"body": requests.ConnectionError("connection refused")},
         {"body": requests.ReadTimeout("read timed out")},
         {"status": 404, "json": {"error": "No orderbook exists for the requested token id"}},
-        {"status": 200, "json": {"mid": None}},
+        {"status": 200, "json": {}},
         {"status": 200, "body": "<html>not json</html>"},
     ],
     ids=["503", "connection-error", "timeout", "404", "no-price", "not-json"],
 )
 def test_live_odds_fall_back_to_stale_stored_odds_when_the_clob_fails(api_client, clob, failure):
     market = MarketFactory(odds_updated_at=timezone.now() - timedelta(minutes=7))
-    clob.get(midpoint_url(), **failure)
+    clob.post(midpoints_url(), **failure)
 
     body = live(api_client, market)
 
@@ -195,23 +203,71 @@ def test_live_odds_fall_back_to_stale_stored_odds_when_the_clob_fails(api_client
     assert len(clob.calls) == 1
 
 
-def test_live_odds_do_not_call_polymarket_while_the_breaker_is_open(api_client, clob):
+@pytest.mark.parametrize(
+    ("this", "that"),
+    [("0.10", "0.10"), ("0.90", "0.90"), ("1.20", "-0.20"), ("0.55", None)],
+    ids=["sum-0.2", "sum-1.8", "out-of-range", "one-side-missing"],
+)
+def test_live_odds_that_do_not_add_up_are_refused_and_never_shared(api_client, clob, this, that):
     market = MarketFactory()
-    clob.get(midpoint_url(), json={"mid": "0.1745"})
-    breaker = circuit_breaker()
+    answer = {market.this_token_id: this} | ({market.that_token_id: that} if that is not None else {})
+    clob.post(midpoints_url(), json=answer)
+
+    assert_stored(live(api_client, market), market, stale=True)
+    assert price_cache_get(market.id) is None
+
+
+def test_live_odds_use_their_own_breaker_not_the_jobs_one(api_client, clob):
+    market = MarketFactory()
+    serve_midpoints(clob, market, "0.1745", "0.8255")
+    jobs_breaker = circuit_breaker()
     for _ in range(settings.POLYMARKET_BREAKER_FAILURES):
-        breaker.record_failure()
-    assert breaker.state() == "open"
+        jobs_breaker.record_failure()
+    assert jobs_breaker.state() == "open"
 
-    body = live(api_client, market)
+    assert live(api_client, market)["source"] == "polymarket"
 
-    assert_stored(body, market, stale=True)
+
+def test_live_odds_do_not_call_polymarket_while_their_breaker_is_open(api_client, clob):
+    market = MarketFactory()
+    serve_midpoints(clob, market, "0.1745", "0.8255")
+    live_breaker = circuit_breaker(interactive=True)
+    for _ in range(settings.POLYMARKET_BREAKER_FAILURES):
+        live_breaker.record_failure()
+
+    assert_stored(live(api_client, market), market, stale=True)
     assert len(clob.calls) == 0
+
+
+@override_settings(POLYMARKET_LIVE_RATE_LIMIT_PER_MINUTE=3)
+def test_anonymous_live_reads_spend_their_own_budget_never_the_jobs(api_client, clob):
+    markets = MarketFactory.create_batch(5)
+    for market in markets:
+        serve_midpoints(clob, market, "0.5", "0.5")
+
+    bodies = [live(api_client, market) for market in markets]
+
+    assert [body["source"] for body in bodies] == ["polymarket"] * 3 + ["stored"] * 2
+    assert len(clob.calls) == 3
+    assert rate_limiter().snapshot()["used_this_minute"] == 0
+    assert rate_limiter(interactive=True).snapshot()["used_this_minute"] == 3
+
+
+def test_slow_live_answers_open_only_the_live_breaker(api_client, clob):
+    markets = MarketFactory.create_batch(settings.POLYMARKET_BREAKER_FAILURES + 1)
+    clob.post(midpoints_url(), body=requests.ReadTimeout("read timed out"))
+
+    for market in markets:
+        live(api_client, market)
+
+    assert circuit_breaker(interactive=True).state() == "open"
+    assert circuit_breaker().state() == "closed"
+    assert len(clob.calls) == settings.POLYMARKET_BREAKER_FAILURES
 
 
 def test_live_odds_are_503_when_polymarket_is_down_and_no_odds_are_stored(api_client, clob):
     market = MarketFactory(this_odds=None, that_odds=None, odds_updated_at=None)
-    clob.get(midpoint_url(), status=503)
+    clob.post(midpoints_url(), status=503)
 
     assert_error(api_client.get(f"{MARKETS}/{market.id}/live"), 503, "UPSTREAM_UNAVAILABLE")
     assert len(clob.calls) == 1
@@ -228,7 +284,7 @@ def test_live_odds_are_503_when_polymarket_is_down_and_no_odds_are_stored(api_cl
 )
 def test_live_odds_of_staff_run_or_settled_markets_are_the_stored_odds_without_http(api_client, clob, market_kwargs):
     market = MarketFactory(**market_kwargs)
-    clob.get(midpoint_url(), json={"mid": "0.1745"})
+    clob.post(midpoints_url(), json={})
 
     assert_stored(live(api_client, market), market, stale=False)
     assert len(clob.calls) == 0
@@ -237,7 +293,7 @@ def test_live_odds_of_staff_run_or_settled_markets_are_the_stored_odds_without_h
 # --- /markets/{id}/full --------------------------------------------------------------------------
 def test_full_is_the_market_and_its_live_odds(api_client, clob):
     market = MarketFactory()
-    clob.get(midpoint_url(), json={"mid": "0.2500"})
+    serve_midpoints(clob, market, "0.2500", "0.7500")
 
     response = api_client.get(f"{MARKETS}/{market.id}/full")
 
@@ -253,7 +309,7 @@ def test_full_is_the_market_and_its_live_odds(api_client, clob):
 
 def test_full_is_503_when_live_odds_are_unavailable(api_client, clob):
     market = MarketFactory(this_odds=None, that_odds=None)
-    clob.get(midpoint_url(), body=requests.ConnectionError("down"))
+    clob.post(midpoints_url(), body=requests.ConnectionError("down"))
 
     assert_error(api_client.get(f"{MARKETS}/{market.id}/full"), 503, "UPSTREAM_UNAVAILABLE")
 

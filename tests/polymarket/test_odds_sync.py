@@ -8,6 +8,7 @@ from django.test import override_settings
 from django_celery_beat.models import PeriodicTask
 
 from markets.models import Market, MarketStatus, MarketType
+from markets.odds import price_cache_get
 from polymarket.services import odds_sync
 from tests.betting.conftest import place
 from tests.factories import MarketFactory, UserFactory
@@ -45,17 +46,30 @@ def test_odds_come_from_batched_midpoints_and_are_stamped(client):
 
 
 @responses.activate
-def test_a_missing_side_is_the_complement_of_the_other(client):
-    this_missing = MarketFactory(this_token_id="b1", that_token_id="b2")
-    that_missing = MarketFactory(this_token_id="c1", that_token_id="c2")
-    serve_midpoints({"b2": "0.3", "c1": "0.1745"})
+@pytest.mark.parametrize(
+    ("prices", "reason"),
+    [
+        ({"b2": "0.3"}, "missing_side"),
+        ({"b1": "0.10", "b2": "0.10"}, "bad_sum"),
+        ({"b1": "0.90", "b2": "0.90"}, "bad_sum"),
+        ({"b1": "1.5", "b2": "-0.5"}, "out_of_range"),
+        ({"b1": "NaN", "b2": "0.5"}, "missing_side"),
+    ],
+    ids=["one-side", "sum-0.2", "sum-1.8", "out-of-range", "nan"],
+)
+def test_prices_that_are_not_coherent_odds_are_skipped_and_counted(client, prices, reason):
+    skipped = MarketFactory(this_token_id="b1", that_token_id="b2")
+    fine = MarketFactory(this_token_id="c1", that_token_id="c2")
+    serve_midpoints({**prices, "c1": "0.4", "c2": "0.6"})
 
-    odds_sync(client=client)
+    summary = odds_sync(client=client)
 
-    this_missing.refresh_from_db()
-    that_missing.refresh_from_db()
-    assert (this_missing.this_odds, this_missing.that_odds) == (Decimal("0.7000"), Decimal("0.3000"))
-    assert (that_missing.this_odds, that_missing.that_odds) == (Decimal("0.1745"), Decimal("0.8255"))
+    skipped.refresh_from_db()
+    fine.refresh_from_db()
+    assert (skipped.this_odds, skipped.that_odds) == (Decimal("0.6500"), Decimal("0.3500"))
+    assert price_cache_get(skipped.id) is None
+    assert (fine.this_odds, fine.that_odds) == (Decimal("0.4000"), Decimal("0.6000"))
+    assert (summary.updated, summary.without_price, dict(summary.skipped)) == (1, 1, {reason: 1})
 
 
 @responses.activate
@@ -157,7 +171,7 @@ def test_an_open_breaker_stops_the_run_and_a_failed_batch_is_reported(make_clien
 @override_settings(POLYMARKET_GAMMA_URL=GAMMA, POLYMARKET_CLOB_URL=CLOB)
 def test_the_command_prints_a_summary_line(capsys):
     MarketFactory(this_token_id="k1", that_token_id="k2")
-    serve_midpoints({"k1": "0.5"})
+    serve_midpoints({"k1": "0.5", "k2": "0.5"})
 
     call_command("sync_odds")
 

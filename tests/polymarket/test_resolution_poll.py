@@ -6,6 +6,7 @@ import logging
 import re
 from datetime import timedelta
 from decimal import Decimal
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import responses
@@ -26,7 +27,38 @@ from thisthat.locks import cache_lock
 
 pytestmark = pytest.mark.django_db
 ANY_GAMMA_MARKET = re.compile(rf"{re.escape(GAMMA)}/markets/\d+")
+GAMMA_BATCH = f"{GAMMA}/markets/keyset"
 POLYMARKET_SETTINGS = {"POLYMARKET_GAMMA_URL": GAMMA, "POLYMARKET_CLOB_URL": CLOB, "POLYMARKET_RETRY_ATTEMPTS": 1}
+
+
+class GammaFilter:
+    """Gamma's filtered listing (`/markets/keyset?condition_ids=..&closed=..`) over the rows served,
+    as Gamma answers it: only the rows whose `closed` matches the filter (false when not given)."""
+
+    def __init__(self):
+        self.rows: dict[str, dict] = {}
+        self.status = 200
+
+    def __call__(self, request):
+        if self.status != 200:
+            return self.status, {}, json.dumps({"error": "unavailable"})
+        query = parse_qs(urlsplit(request.url).query)
+        wanted = set(query.get("condition_ids", []))
+        closed = query.get("closed", ["false"])[0] == "true"
+        rows = [row for key, row in self.rows.items() if key in wanted and (row.get("closed") is True) == closed]
+        return 200, {}, json.dumps({"markets": rows})
+
+
+gamma_listing = GammaFilter()
+
+
+@pytest.fixture(autouse=True)
+def _gamma_listing():
+    """Gamma's filtered listing on the module-level `responses` mock that each test activates."""
+    gamma_listing.__init__()
+    responses.add_callback(responses.GET, GAMMA_BATCH, callback=gamma_listing)
+    yield
+    responses.reset()
 
 
 def candidate(**fields) -> Market:
@@ -42,8 +74,8 @@ def gamma_payload(market: Market, *, prices: str = '["0", "1"]', **changes) -> d
         conditionId=market.polymarket_id,
         clobTokenIds=json.dumps([market.this_token_id, market.that_token_id]),
         outcomePrices=prices,
-        **changes,
     )
+    row.update(changes)
     return row
 
 
@@ -58,6 +90,10 @@ def clob_payload(market: Market, *, winner: str | None, **changes) -> dict:
 
 
 def serve(market: Market, *, gamma: dict | None = None, clob: dict | None = None, gamma_status=200, clob_status=200):
+    """Gamma's row in the filtered listing (or, with a gamma_status other than 200, missing there and
+    that status when asked alone), and CLOB's market."""
+    if gamma_status == 200:
+        gamma_listing.rows[market.polymarket_id] = gamma or {"conditionId": market.polymarket_id}
     responses.get(f"{GAMMA}/markets/{market.polymarket_gamma_id}", json=gamma or {}, status=gamma_status)
     responses.get(f"{CLOB}/markets/{market.polymarket_id}", json=clob or {}, status=clob_status)
 
@@ -71,8 +107,13 @@ def asked_urls() -> list[str]:
     return [call.request.url.split("?")[0] for call in responses.calls]
 
 
-def gamma_ids_asked() -> set[str]:
-    return {url.rsplit("/", 1)[1] for url in asked_urls() if url.startswith(GAMMA)}
+def condition_ids_asked() -> set[str]:
+    return {
+        condition_id
+        for call in responses.calls
+        if call.request.url.startswith(GAMMA_BATCH)
+        for condition_id in parse_qs(urlsplit(call.request.url).query).get("condition_ids", [])
+    }
 
 
 def pending_bet(market: Market) -> Bet:
@@ -141,9 +182,9 @@ def test_waiting_markets_stay_unsettled_and_are_stamped_as_checked(client):
 
     summary = resolutions_poll(client=client)
 
-    for market, status in ((expired_open, MarketStatus.OPEN), (closed_proposed, MarketStatus.CLOSED)):
+    for market in (expired_open, closed_proposed):
         market.refresh_from_db()
-        assert (market.status, market.resolution) == (status, None)
+        assert (market.status, market.resolution) == (MarketStatus.CLOSED, None)  # past its end date: closed
         assert market.resolution_checked_at is not None
     assert dict(summary.waiting) == {"not_closed": 1, "uma_not_resolved": 1}
     assert all(url.startswith(GAMMA) for url in asked_urls())  # CLOB is only asked once Gamma looks final
@@ -248,11 +289,12 @@ def test_a_breaker_that_opens_during_the_run_ends_it(make_client):
     client = make_client(attempts=1)
     for _ in range(client.breaker.failure_threshold + 2):
         candidate()
-    responses.get(ANY_GAMMA_MARKET, status=503)
+    responses.get(ANY_GAMMA_MARKET, status=503)  # none is in the filtered listing: each is asked alone
 
     summary = resolutions_poll(client=client)
 
-    assert len(responses.calls) == client.breaker.failure_threshold
+    alone = [url for url in asked_urls() if ANY_GAMMA_MARKET.fullmatch(url)]
+    assert len(alone) == client.breaker.failure_threshold
     assert client.breaker.state() == "open"
     assert summary.stopped_early
     assert summary.checked == client.breaker.failure_threshold
@@ -264,11 +306,13 @@ def test_markets_take_turns_least_recently_checked_first(client):
     for market in (first, second):
         serve(market, gamma=gamma_payload(market, closed=False))
 
-    resolutions_poll(client=client, limit=1)
-    resolutions_poll(client=client, limit=1)
-    resolutions_poll(client=client, limit=1)
+    asked = []
+    for _ in range(3):
+        responses.calls.reset()
+        resolutions_poll(client=client, limit=1)
+        [condition_id] = condition_ids_asked()
+        asked.append(condition_id)
 
-    asked = [url.rsplit("/", 1)[1] for url in asked_urls()]
     assert len(set(asked[:2])) == 2
     assert asked[2] == asked[0]
 
@@ -290,12 +334,13 @@ def test_only_candidates_are_polled(client):
     MarketFactory(status=MarketStatus.RESOLVED, resolution=Resolution.THIS, expires_at=now - timedelta(days=1))
     MarketFactory(status=MarketStatus.CANCELLED, resolution=Resolution.INVALID, expires_at=now - timedelta(days=1))
     MarketFactory(market_type=MarketType.CREDITS, status=MarketStatus.CLOSED)
-    responses.get(ANY_GAMMA_MARKET, json={"closed": False})
+    for market in (closed, expired, with_pending_bet, gone_from_listing):
+        serve(market, gamma=gamma_payload(market, closed=False))
 
     summary = resolutions_poll(client=client)
 
-    asked = {m.polymarket_gamma_id for m in (closed, expired, with_pending_bet, gone_from_listing)}
-    assert gamma_ids_asked() == asked
+    asked = {m.polymarket_id for m in (closed, expired, with_pending_bet, gone_from_listing)}
+    assert condition_ids_asked() == asked
     assert summary.candidates == 4
     quiet_open.refresh_from_db()
     assert quiet_open.resolution_checked_at is None
@@ -355,12 +400,12 @@ def test_the_command_prints_progress_and_a_summary_line(capsys):
 @override_settings(**POLYMARKET_SETTINGS)
 def test_the_command_limit_is_honoured(capsys):
     for _ in range(3):
-        candidate()
-    responses.get(ANY_GAMMA_MARKET, json={"closed": False})
+        market = candidate()
+        serve(market, gamma=gamma_payload(market, closed=False))
 
     call_command("poll_resolutions", "--limit=2")
 
-    assert len(responses.calls) == 2
+    assert len(condition_ids_asked()) == 2
     assert "Checked 2 of 2 candidate markets" in capsys.readouterr().out
 
 
@@ -375,7 +420,7 @@ def test_the_command_refuses_a_limit_below_one(option):
 def test_the_command_fails_when_every_polymarket_call_failed():
     candidate()
     candidate()
-    responses.get(ANY_GAMMA_MARKET, status=503)
+    gamma_listing.status = 503
 
     with pytest.raises(CommandError, match="Polymarket could not be read"):
         call_command("poll_resolutions")
@@ -435,3 +480,89 @@ def test_without_tokens_anywhere_gamma_alone_decides(client):
     market.refresh_from_db()
     assert market.resolution == Resolution.THIS
     assert not any(url.startswith(CLOB) for url in asked_urls())
+
+
+# --- Closed means closed ---------------------------------------------------------------------------
+@responses.activate
+@pytest.mark.parametrize(
+    "upstream",
+    [
+        {"closed": True, "umaResolutionStatus": None, "prices": '["1", "0"]'},  # closed, oracle pending
+        {"closed": False, "acceptingOrders": False, "prices": '["0.5", "0.5"]'},
+    ],
+    ids=["closed-not-final", "not-accepting-orders"],
+)
+def test_a_market_upstream_stopped_trading_is_closed_to_bets_before_its_result(client, api_client, upstream):
+    market = MarketFactory()
+    pending_bet(market)
+    serve(market, gamma=gamma_payload(market, **upstream))
+
+    summary = resolutions_poll(client=client)
+
+    market.refresh_from_db()
+    assert (market.status, market.resolution) == (MarketStatus.CLOSED, None)
+    assert summary.closed == 1
+    bettor = UserFactory()
+    api_client.force_authenticate(bettor)
+    body = {"marketId": str(market.pk), "side": "this", "amount": "1000"}
+    response = api_client.post("/api/v1/bets", body, format="json")
+    assert (response.status_code, response.json()["code"]) == (409, "MARKET_CLOSED")
+
+
+@responses.activate
+def test_an_open_market_still_trading_upstream_stays_open(client):
+    market = MarketFactory()
+    pending_bet(market)
+    serve(market, gamma=gamma_payload(market, closed=False, acceptingOrders=True, prices='["0.6", "0.4"]'))
+
+    summary = resolutions_poll(client=client)
+
+    market.refresh_from_db()
+    assert market.status == MarketStatus.OPEN
+    assert (summary.closed, dict(summary.waiting)) == (0, {"not_closed": 1})
+
+
+@responses.activate
+def test_every_market_with_pending_bets_is_checked_in_one_run_with_batched_gamma_requests(client):
+    markets = MarketFactory.create_batch(230)
+    for market in markets:
+        pending_bet(market)
+        serve(market, gamma=gamma_payload(market, closed=False, prices='["0.6", "0.4"]'))
+    serve(markets[0], gamma=gamma_payload(markets[0], closed=True, umaResolutionStatus="proposed"))
+
+    summary = resolutions_poll(client=client)
+
+    assert summary.checked == 230
+    batch_requests = [url for url in asked_urls() if url == GAMMA_BATCH]
+    assert len(batch_requests) == len(asked_urls()) == 6  # 3 chunks of at most 100, closed and open each
+    assert Market.objects.filter(resolution_checked_at__isnull=True).count() == 0
+    assert Market.objects.get(pk=markets[0].pk).status == MarketStatus.CLOSED
+
+
+@responses.activate
+def test_a_market_missing_from_the_filtered_listing_is_asked_alone(client):
+    market = candidate()
+    responses.get(f"{GAMMA}/markets/{market.polymarket_gamma_id}", json=gamma_payload(market, prices='["1", "0"]'))
+    responses.get(f"{CLOB}/markets/{market.polymarket_id}", json=clob_payload(market, winner="this"))
+
+    resolutions_poll(client=client)
+
+    market.refresh_from_db()
+    assert market.resolution == Resolution.THIS
+
+
+@responses.activate
+def test_a_resolved_market_whose_outcomes_upstream_reversed_settles_our_side(client):
+    market = candidate()
+    reversed_row = gamma_payload(
+        market,
+        outcomes='["No", "Yes"]',
+        prices='["1", "0"]',  # upstream's first outcome, now our THAT, won
+        clobTokenIds=json.dumps([market.that_token_id, market.this_token_id]),
+    )
+    serve(market, gamma=reversed_row, clob=clob_payload(market, winner="that"))
+
+    resolutions_poll(client=client)
+
+    market.refresh_from_db()
+    assert (market.status, market.resolution) == (MarketStatus.RESOLVED, Resolution.THAT)

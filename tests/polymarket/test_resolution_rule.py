@@ -35,8 +35,10 @@ def decide(gamma_row: dict, clob_row: dict | None, *, this_token: str = THIS_TOK
 
 def test_the_recorded_resolved_payloads_settle_on_the_no_side():
     this_token, that_token = (token["token_id"] for token in CLOB_EXCERPT["tokens"])
+    # The two recordings are of different markets: give Gamma the CLOB market's tokens.
+    gamma_row = gamma(clobTokenIds=json.dumps([this_token, that_token]))
 
-    verdict = decide(GAMMA_RESOLVED, CLOB_EXCERPT, this_token=this_token, that_token=that_token)
+    verdict = decide(gamma_row, CLOB_EXCERPT, this_token=this_token, that_token=that_token)
 
     assert verdict == Verdict(outcome="that")
     assert verdict.is_final
@@ -118,8 +120,27 @@ def test_a_clob_market_that_stopped_trading_without_a_winner_waits():
 
 def test_an_open_clob_market_waits_even_if_gamma_looks_final():
     this_token, that_token = (token["token_id"] for token in CLOB_OPEN["tokens"])
+    gamma_row = gamma(clobTokenIds=json.dumps([this_token, that_token]))
 
-    assert decide(gamma(), CLOB_OPEN, this_token=this_token, that_token=that_token).wait == "clob_not_closed"
+    assert decide(gamma_row, CLOB_OPEN, this_token=this_token, that_token=that_token).wait == "clob_not_closed"
+
+
+@pytest.mark.parametrize(("gamma_prices", "expected"), [('["1", "0"]', "that"), ('["0", "1"]', "this")])
+def test_gammas_outcome_is_mapped_to_our_side_by_token_when_upstream_reversed_the_outcomes(gamma_prices, expected):
+    # Upstream now lists the outcomes the other way round: Gamma's first token is our THAT.
+    reversed_gamma = gamma(
+        outcomes='["No", "Yes"]', outcomePrices=gamma_prices, clobTokenIds=json.dumps([THAT_TOKEN, THIS_TOKEN])
+    )
+    winners = (expected == "this", expected == "that")
+
+    assert decide(reversed_gamma, clob(winners=winners)).outcome == expected
+    assert decide(reversed_gamma, None).outcome == expected
+
+
+def test_a_gamma_winner_that_is_none_of_our_tokens_waits():
+    strange = gamma(clobTokenIds=json.dumps(["111", "222"]))
+
+    assert decide(strange, None).wait == "unmapped_winner"
 
 
 @pytest.mark.parametrize(

@@ -285,6 +285,11 @@ PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="manual")
 # Idempotency-Key records are kept at least this long (SPEC §4 asks for 24 h), then purged daily.
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=48)
 
+# Bets and cash-outs on Polymarket markets are priced only from odds younger than this (0 = no limit).
+# Embedded mode (`make run` on a laptop, maybe offline) has no limit unless asked, so the demo
+# catalogue stays tradable without Polymarket.
+ODDS_MAX_AGE_SECONDS = env.int("ODDS_MAX_AGE_SECONDS", default=0 if EMBEDDED else 60)
+
 # --- Polymarket ------------------------------------------------------------------------------
 POLYMARKET_GAMMA_URL = env.str("POLYMARKET_GAMMA_URL", default="https://gamma-api.polymarket.com")
 POLYMARKET_CLOB_URL = env.str("POLYMARKET_CLOB_URL", default="https://clob.polymarket.com")
@@ -294,10 +299,14 @@ POLYMARKET_INGEST_PAGE_SIZE = env.int("POLYMARKET_INGEST_PAGE_SIZE", default=100
 POLYMARKET_INGEST_MAX_PAGES = env.int("POLYMARKET_INGEST_MAX_PAGES", default=500)
 POLYMARKET_ODDS_BATCH_SIZE = env.int("POLYMARKET_ODDS_BATCH_SIZE", default=200)  # markets per CLOB request
 POLYMARKET_ODDS_SYNC_MAX_MARKETS = env.int("POLYMARKET_ODDS_SYNC_MAX_MARKETS", default=1000)
-POLYMARKET_RESOLUTION_BATCH = env.int("POLYMARKET_RESOLUTION_BATCH", default=10)  # markets asked about per poll
+# Markets checked per resolution poll (every 60 s): Gamma is asked about them 100 at a time.
+POLYMARKET_RESOLUTION_BATCH = env.int("POLYMARKET_RESOLUTION_BATCH", default=500)
 POLYMARKET_CONNECT_TIMEOUT = env.float("POLYMARKET_CONNECT_TIMEOUT", default=3.05)
 POLYMARKET_READ_TIMEOUT = env.float("POLYMARKET_READ_TIMEOUT", default=10.0)
 POLYMARKET_LIVE_TIMEOUT = env.float("POLYMARKET_LIVE_TIMEOUT", default=2.0)  # read timeout when a user waits
+# Requests that user reads (`/live`) may make, with their own breaker: never the jobs' budget.
+POLYMARKET_LIVE_RATE_LIMIT_PER_MINUTE = env.int("POLYMARKET_LIVE_RATE_LIMIT_PER_MINUTE", default=20)
+POLYMARKET_MAX_RESPONSE_BYTES = env.int("POLYMARKET_MAX_RESPONSE_BYTES", default=8 * 1024 * 1024)
 POLYMARKET_RETRY_ATTEMPTS = env.int("POLYMARKET_RETRY_ATTEMPTS", default=4)
 POLYMARKET_BREAKER_FAILURES = env.int("POLYMARKET_BREAKER_FAILURES", default=5)
 POLYMARKET_BREAKER_RESET_SECONDS = env.int("POLYMARKET_BREAKER_RESET_SECONDS", default=60)

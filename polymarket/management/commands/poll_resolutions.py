@@ -10,7 +10,8 @@ def summary_line(summary: ResolutionPollSummary) -> str:
         f"Checked {summary.checked} of {summary.candidates} candidate markets in {summary.requests} requests "
         f"in {summary.duration_seconds:.2f}s: {sum(summary.resolved.values())} resolved "
         f"{json.dumps(dict(summary.resolved), sort_keys=True)}, {sum(summary.waiting.values())} waiting "
-        f"{json.dumps(dict(summary.waiting), sort_keys=True)}, {len(summary.errors)} errors"
+        f"{json.dumps(dict(summary.waiting), sort_keys=True)}, {len(summary.errors)} errors, "
+        f"{summary.closed} closed to bets"
     )
 
 
