@@ -1,32 +1,19 @@
 from dataclasses import asdict
-from uuid import uuid4
 
-from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from polymarket.prices import NoOddsAvailable, live_odds
-from polymarket.tasks import ingest_markets
 from thisthat.openapi import error_responses
 from thisthat.pagination import page_input, paginate
 from thisthat.serializers import InputSerializer
 
 from .cache import listing_cached
-from .errors import UpstreamUnavailable
 from .models import MarketStatus, MarketType
 from .selectors import SORTS, MarketFilters, market_categories, market_get, market_list, markets_random
-from .serializers import (
-    CategoryListOutput,
-    LiveOddsOutput,
-    MarketFullOutput,
-    MarketListOutput,
-    MarketOutput,
-    MarketsOutput,
-    TaskQueuedOutput,
-)
+from .serializers import CategoryListOutput, MarketListOutput, MarketOutput, MarketsOutput
 
 MARKET_ID = OpenApiParameter("market_id", str, OpenApiParameter.PATH, description="Market UUID.")
 
@@ -120,47 +107,3 @@ class MarketDetailApi(APIView):
     )
     def get(self, request, market_id: str):
         return Response(MarketOutput(market_get(market_id=market_id)).data)
-
-
-def _live(market) -> dict:
-    try:
-        return asdict(live_odds(market=market))
-    except NoOddsAvailable as exc:
-        raise UpstreamUnavailable() from exc
-
-
-class MarketLiveApi(APIView):
-    permission_classes = [AllowAny]
-
-    @extend_schema(
-        operation_id="markets_live",
-        parameters=[MARKET_ID],
-        responses={200: LiveOddsOutput, **error_responses(404, 503)},
-    )
-    def get(self, request, market_id: str):
-        return Response(LiveOddsOutput(_live(market_get(market_id=market_id))).data)
-
-
-class MarketFullApi(APIView):
-    permission_classes = [AllowAny]
-
-    @extend_schema(
-        operation_id="markets_full",
-        parameters=[MARKET_ID],
-        responses={200: MarketFullOutput, **error_responses(404, 503)},
-    )
-    def get(self, request, market_id: str):
-        market = market_get(market_id=market_id)
-        return Response(MarketFullOutput({"market": market, "live": _live(market)}).data)
-
-
-class MarketIngestApi(APIView):
-    permission_classes = [IsAdminUser]
-
-    @extend_schema(
-        operation_id="markets_ingest", request=None, responses={202: TaskQueuedOutput, **error_responses(401, 403)}
-    )
-    def post(self, request):
-        task_id = str(uuid4())
-        transaction.on_commit(lambda: ingest_markets.apply_async(task_id=task_id))
-        return Response(TaskQueuedOutput({"task_id": task_id}).data, status=202)

@@ -1,12 +1,8 @@
-from thisthat.errors import Conflict, DomainError, NotFound
+from thisthat.errors import Conflict, NotFound
 
 
 class MarketNotFound(NotFound):
     code, message = "MARKET_NOT_FOUND", "Market not found."
-
-
-class UpstreamUnavailable(DomainError):
-    code, status, message = "UPSTREAM_UNAVAILABLE", 503, "Polymarket is unreachable and no odds are stored."
 
 
 class MarketClosed(Conflict):

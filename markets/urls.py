@@ -7,8 +7,5 @@ urlpatterns = [
     path("markets/categories", api.MarketCategoriesApi.as_view(), name="markets-categories"),
     path("markets/category/<str:slug>", api.MarketCategoryListApi.as_view(), name="markets-by-category"),
     path("markets/random", api.MarketRandomApi.as_view(), name="markets-random"),
-    path("markets/ingest", api.MarketIngestApi.as_view(), name="markets-ingest"),
     path("markets/<str:market_id>", api.MarketDetailApi.as_view(), name="markets-detail"),
-    path("markets/<str:market_id>/live", api.MarketLiveApi.as_view(), name="markets-live"),
-    path("markets/<str:market_id>/full", api.MarketFullApi.as_view(), name="markets-full"),
 ]

@@ -1,13 +1,72 @@
-from drf_spectacular.utils import extend_schema
+"""Polymarket-backed endpoints: live odds of a market (and the market with them), the staff trigger
+for an ingestion run, and staff monitoring of the client's breaker and budget."""
+
+from dataclasses import asdict
+from uuid import uuid4
+
+from django.db import transaction
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.permissions import IsAdminUser
+from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from markets.models import Market
+from markets.selectors import market_get
 from thisthat.openapi import error_responses
 
 from .connection import circuit_breaker, rate_limiter
+from .errors import PolymarketUnavailable
+from .prices import NoOddsAvailable, live_odds
 from .selectors import external_api_status
+from .serializers import LiveOddsOutput, MarketFullOutput, TaskQueuedOutput
+from .tasks import ingest_markets
+
+MARKET_ID = OpenApiParameter("market_id", str, OpenApiParameter.PATH, description="Market UUID.")
+
+
+def _live(market: Market) -> dict:
+    try:
+        return asdict(live_odds(market=market))
+    except NoOddsAvailable as exc:
+        raise PolymarketUnavailable() from exc
+
+
+class MarketLiveApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="markets_live",
+        parameters=[MARKET_ID],
+        responses={200: LiveOddsOutput, **error_responses(404, 503)},
+    )
+    def get(self, request, market_id: str):
+        return Response(LiveOddsOutput(_live(market_get(market_id=market_id))).data)
+
+
+class MarketFullApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="markets_full",
+        parameters=[MARKET_ID],
+        responses={200: MarketFullOutput, **error_responses(404, 503)},
+    )
+    def get(self, request, market_id: str):
+        market = market_get(market_id=market_id)
+        return Response(MarketFullOutput({"market": market, "live": _live(market)}).data)
+
+
+class MarketIngestApi(APIView):
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        operation_id="markets_ingest", request=None, responses={202: TaskQueuedOutput, **error_responses(401, 403)}
+    )
+    def post(self, request):
+        task_id = str(uuid4())
+        transaction.on_commit(lambda: ingest_markets.apply_async(task_id=task_id), robust=True)
+        return Response(TaskQueuedOutput({"task_id": task_id}).data, status=202)
 
 
 class CircuitBreakerOutput(serializers.Serializer):

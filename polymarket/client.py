@@ -17,7 +17,7 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
-from .resilience import CircuitBreaker, RateLimited, RateLimiter, UpstreamUnavailable
+from .resilience import BudgetExhausted, CircuitBreaker, RateLimiter, UpstreamUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ class PolymarketClient:
             self.breaker.before_call()
             try:
                 self.limiter.acquire(max_wait=self.rate_limit_wait)
-            except RateLimited:
+            except BudgetExhausted:
                 self.breaker.release_probe()  # nothing went out: a half-open probe must stay available
                 raise
             delay = self._backoff(attempt)

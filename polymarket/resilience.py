@@ -17,7 +17,7 @@ class CircuitOpen(UpstreamUnavailable):
     """The breaker is open: calls are refused without touching the network."""
 
 
-class RateLimited(UpstreamUnavailable):
+class BudgetExhausted(UpstreamUnavailable):
     """Our own shared request budget for Polymarket is used up."""
 
 
@@ -107,7 +107,7 @@ class RateLimiter:
         return f"{self.name}:rate:{window}"
 
     def acquire(self, *, max_wait: float) -> None:
-        """Take one request slot, waiting up to `max_wait` seconds for the next window; else RateLimited."""
+        """Take one request slot, waiting up to `max_wait` seconds for the next window; else BudgetExhausted."""
         waited = 0.0
         while True:
             now = self.clock()
@@ -118,7 +118,7 @@ class RateLimiter:
                 return
             delay = (window + 1) * 60 - now
             if waited + delay > max_wait:
-                raise RateLimited(f"Polymarket request budget of {self.per_minute}/min is used up")
+                raise BudgetExhausted(f"Polymarket request budget of {self.per_minute}/min is used up")
             self.sleep(delay)
             waited += delay
 

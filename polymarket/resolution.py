@@ -26,7 +26,7 @@ from thisthat.errors import DomainError
 from .client import GAMMA_FILTER_MAX, PolymarketClient, UnexpectedPayload, UpstreamRejected
 from .connection import polymarket_client
 from .mapping import decimal_or_none, json_list
-from .resilience import CircuitOpen, RateLimited, UpstreamUnavailable
+from .resilience import BudgetExhausted, CircuitOpen, UpstreamUnavailable
 from .services import job_succeeded
 
 logger = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ T = TypeVar("T")
 ONE, ZERO, HALF = Decimal(1), Decimal(0), Decimal("0.5")
 SIDES = (Resolution.THIS, Resolution.THAT)  # outcome index 0 is our THIS option, index 1 our THAT
 # Refused before any request went out: the next market would be refused the same way.
-NOT_SENT = (CircuitOpen, RateLimited)
+NOT_SENT = (CircuitOpen, BudgetExhausted)
 UPSTREAM_FAILURES = (UpstreamUnavailable, UpstreamRejected, UnexpectedPayload)
 
 

@@ -1,13 +1,11 @@
 """Polymarket jobs: market ingestion and odds sync. They fetch through the client, map with the
 pure functions of `mapping`, and write only through `markets.services`."""
 
-import json
 import logging
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
@@ -27,7 +25,6 @@ from .resilience import UpstreamUnavailable
 logger = logging.getLogger(__name__)
 
 UPSERT_CHUNK = 500
-DEMO_MARKETS_FILE = Path(__file__).resolve().parent / "demo" / "gamma_markets.json"
 Progress = Callable[[str], None]
 
 
@@ -172,11 +169,11 @@ def markets_ingest(
     return summary
 
 
-def demo_markets_load() -> IngestSummary:
-    """Load the bundled Polymarket-format demo catalogue through the same mapping and upsert."""
+def markets_import(*, rows: list) -> IngestSummary:
+    """Upsert Gamma-format rows given at hand (e.g. a demo catalogue) through the same mapping and
+    upsert as ingestion."""
     summary = IngestSummary()
     seen: dict[str, ExternalMarket] = {}
-    rows = json.loads(DEMO_MARKETS_FILE.read_text())
     summary.fetched = len(rows)
     _map_rows(rows, summary, seen)
     _upsert(list(seen.values()), summary)

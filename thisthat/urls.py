@@ -8,8 +8,8 @@ from .ops import HealthApi, ReadyApi
 api_v1 = [
     path("auth/", include("accounts.urls_auth")),
     path("users/", include("accounts.urls_users")),
+    path("", include("polymarket.urls")),
     path("", include("markets.urls")),
-    path("monitoring/", include("polymarket.urls")),
     path("", include("economy.urls")),
     path("", include("betting.urls")),
     path("", include("leaderboard.urls")),

@@ -7,7 +7,7 @@ import responses
 from responses import matchers
 
 from polymarket.client import UnexpectedPayload, UpstreamRejected
-from polymarket.resilience import CircuitOpen, RateLimited, RateLimiter, UpstreamUnavailable
+from polymarket.resilience import BudgetExhausted, CircuitOpen, RateLimiter, UpstreamUnavailable
 from tests.polymarket.conftest import CLOB, GAMMA
 from tests.polymarket.payloads import gamma_rows, load
 
@@ -269,7 +269,7 @@ def test_the_shared_rate_limit_refuses_a_call_that_cannot_wait(make_client):
     responses.get(f"{CLOB}/midpoint", json={"mid": "0.5"})
     client.midpoint(TOKEN)
 
-    with pytest.raises(RateLimited):
+    with pytest.raises(BudgetExhausted):
         client.midpoint(TOKEN)
     assert len(responses.calls) == 1
 
@@ -292,7 +292,7 @@ def test_the_rate_limit_budget_is_shared_by_every_limiter_with_the_same_name(clo
     first.acquire(max_wait=0)
     second.acquire(max_wait=0)
 
-    with pytest.raises(RateLimited):
+    with pytest.raises(BudgetExhausted):
         first.acquire(max_wait=0)
     assert json.loads(json.dumps(second.snapshot()))["remaining_this_minute"] == 0
 
@@ -306,7 +306,7 @@ def test_a_probe_refused_by_our_rate_limit_leaves_the_probe_slot_for_the_next_ca
     client.limiter.acquire(max_wait=0)  # this minute's budget is gone
     responses.get(f"{CLOB}/midpoint", json={"mid": "0.5"})
 
-    with pytest.raises(RateLimited):
+    with pytest.raises(BudgetExhausted):
         client.midpoint(TOKEN)
     clock.now += 60  # a new minute: budget again, and the probe must still be available
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from markets.models import Market, MarketStatus
 from polymarket import tasks
-from polymarket.services import demo_markets_load, markets_ingest
+from polymarket.services import markets_ingest
 from tests.factories import MarketFactory
 from tests.polymarket.conftest import CLOB, GAMMA
 from tests.polymarket.payloads import gamma_open, gamma_rows, load
@@ -261,21 +261,3 @@ def test_the_task_returns_the_summary_and_skips_while_another_run_holds_the_lock
     with cache_lock("polymarket.tasks.ingest_markets", timeout=60):
         assert tasks.ingest_markets.delay().get() is None
     assert len(responses.calls) == 1
-
-
-def test_the_demo_catalogue_loads_through_the_same_mapping_and_is_idempotent():
-    first = demo_markets_load()
-    second = demo_markets_load()
-
-    assert first.created >= 30 and first.skipped == {}
-    assert (second.created, second.updated) == (0, 0)
-    assert Market.objects.values("category").distinct().count() >= 5
-    assert not Market.objects.filter(this_odds__isnull=True).exists()
-
-
-@override_settings(DEBUG=True)
-def test_seed_demo_loads_the_demo_catalogue(capsys):
-    call_command("seed_demo")
-
-    assert "Demo markets: " in capsys.readouterr().out
-    assert Market.objects.count() >= 30

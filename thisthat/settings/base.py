@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "economy",
     "leaderboard",
     "polymarket",
+    "demo",
 ]
 
 MIDDLEWARE = [
