@@ -1,8 +1,21 @@
-from django.contrib import admin
+"""Bets in the admin (read-only history), and resolving markets: the market admin is extended here
+with the resolve actions and the pending-bets display, because both are about bets."""
 
+from decimal import Decimal
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
+from django.utils.html import format_html_join
+
+from markets.admin import MarketAdmin
+from markets.errors import MarketClosed
+from markets.models import Market, Resolution, ResolutionSource, Side
 from thisthat.admin import ReadOnlyAdmin
 
 from .models import Bet
+from .selectors import SideTotals, pending_totals_by_market, resolution_previews
+from .services import market_resolve
 
 
 @admin.register(Bet)
@@ -15,3 +28,66 @@ class BetAdmin(ReadOnlyAdmin):
     list_select_related = ["user", "market"]
     raw_id_fields = ["user", "market"]
     date_hierarchy = "placed_at"
+
+
+def _resolve_action(outcome: str, label: str):
+    def action(modeladmin: "MarketResolveAdmin", request, queryset):
+        return modeladmin.resolve(request, queryset, outcome=outcome, label=label)
+
+    action.__name__ = f"resolve_{outcome}"
+    return admin.action(description=f"Resolve as {label}", permissions=["change"])(action)
+
+
+admin.site.unregister(Market)
+
+
+@admin.register(Market)
+class MarketResolveAdmin(MarketAdmin):
+    """The markets admin with the resolve actions; settlement runs through the same service as
+    automatic resolution."""
+
+    actions = [
+        _resolve_action(Resolution.THIS, "THIS"),
+        _resolve_action(Resolution.THAT, "THAT"),
+        _resolve_action(Resolution.INVALID, "INVALID (refund every bet)"),
+    ]
+    extra_readonly_fields = ("pending_bets",)
+
+    def resolve(self, request, queryset, *, outcome: str, label: str):
+        """Show what resolving would settle; resolve through the settlement service once confirmed."""
+        markets = list(queryset.order_by("title"))
+        if request.POST.get("confirm") != "yes":
+            plans = resolution_previews(markets=markets, outcome=outcome)
+            context = {
+                **self.admin_site.each_context(request),
+                "title": f"Resolve as {label}?",
+                "opts": self.model._meta,
+                "plans": plans,
+                "outcome_label": label,
+                "total_pending": sum(plan.pending for plan in plans),
+                "total_credits": sum((plan.credits for plan in plans), Decimal(0)),
+                "queryset": markets,
+                "action": f"resolve_{outcome}",
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/markets/market/resolve_confirmation.html", context)
+        for market in markets:
+            try:
+                market_resolve(
+                    market_id=market.pk, outcome=outcome, source=ResolutionSource.ADMIN, resolved_by_id=request.user.pk
+                )
+            except MarketClosed as exc:
+                self.message_user(request, f"{market.title}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"{market.title}: resolved as {label}; its bets are being settled.")
+        return None
+
+    @admin.display(description="Pending bets by side")
+    def pending_bets(self, obj: Market) -> str:
+        sides = pending_totals_by_market(market_ids=[obj.pk])[obj.pk]
+        rows = [
+            (label, totals.bets, totals.staked, totals.potential_payout)
+            for side, label in Side.choices
+            for totals in [sides.get(side, SideTotals())]
+        ]
+        return format_html_join("", "<div>{}: {} bets, {} staked, {} if it wins</div>", rows)

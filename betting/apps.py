@@ -6,8 +6,9 @@ class BettingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from markets.dependents import register_traded_check
+        from markets.dependents import register_open_positions, register_traded_check
 
-        from .selectors import markets_with_bets
+        from .selectors import markets_with_bets, pending_bets_exist
 
         register_traded_check(markets_with_bets)
+        register_open_positions(pending_bets_exist)

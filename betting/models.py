@@ -18,6 +18,10 @@ class BetStatus(models.TextChoices):
     SOLD = "sold", "Sold"
 
 
+# Bets whose result is realised PnL: paid out or lost at settlement, or sold (cancelled ones are refunded).
+REALISED_STATUSES = (BetStatus.WON, BetStatus.LOST, BetStatus.SOLD)
+
+
 class Bet(models.Model):
     """A stake on one side of a market at the odds of the moment; settled or sold exactly once."""
 

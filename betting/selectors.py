@@ -4,7 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, QuerySet, Sum
 
 from markets.models import SETTLED_STATUSES, Market, Resolution
 
@@ -25,6 +25,11 @@ def bets_for_user(*, user_id: UUID, status: str = "", market_id: UUID | None = N
 def markets_with_bets(market_ids: Collection[UUID]) -> set[UUID]:
     """The markets among `market_ids` that have any bet, whatever its status."""
     return set(Bet.objects.filter(market_id__in=market_ids).values_list("market_id", flat=True).distinct())
+
+
+def pending_bets_exist() -> Exists:
+    """For annotating markets: does the market at OuterRef("pk") have pending bets?"""
+    return Exists(Bet.objects.filter(market=OuterRef("pk"), status=BetStatus.PENDING))
 
 
 def bet_get_for_user(*, user_id: UUID, bet_id: UUID | str) -> Bet:

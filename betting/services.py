@@ -17,7 +17,6 @@ from django.utils import timezone
 
 from economy.models import LedgerKind
 from economy.services import Posting, ledger_post, ledger_post_many
-from leaderboard.tasks import recompute_ranks_soon
 from markets import services as market_services
 from markets.errors import MarketClosed
 from markets.models import SETTLED_STATUSES, Market, MarketStatus, MarketType, Resolution
@@ -36,6 +35,7 @@ from .rules import (
     value_fell_too_far,
 )
 from .selectors import bet_get_for_user
+from .signals import market_settled
 
 logger = logging.getLogger(__name__)
 
@@ -255,7 +255,7 @@ def market_settle(
         if progress:
             progress(f"chunk {summary.chunks}: {len(bets)} bets settled, {summary.bets.total()} so far")
     market_services.market_mark_settled(market_id=market.id)
-    transaction.on_commit(recompute_ranks_soon, robust=True)  # ranks also refresh every 15 minutes
+    transaction.on_commit(lambda: market_settled.send(sender=Bet, market_id=market.id), robust=True)
     summary.duration_seconds = time.monotonic() - started
     logger.info("market settled", extra={"summary": summary.as_dict()})
     return summary

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
 
-from betting.models import Bet
+from betting.models import REALISED_STATUSES, Bet
 from thisthat.locks import cache_lock
 
 from . import cache as board_cache
@@ -29,7 +29,7 @@ SELECT %(period)s, a.user_id, a.pnl, a.volume,
        RANK() OVER (ORDER BY a.pnl DESC), RANK() OVER (ORDER BY a.volume DESC), %(now)s
 FROM (
     SELECT b.user_id,
-           SUM(CASE WHEN b.status IN ('won', 'lost', 'sold') AND b.resolved_at >= %(start)s
+           SUM(CASE WHEN b.status IN ({realised}) AND b.resolved_at >= %(start)s
                     THEN b.actual_payout - b.amount ELSE 0 END) AS pnl,
            SUM(CASE WHEN b.placed_at >= %(start)s THEN b.amount ELSE 0 END) AS volume
     FROM {bet} b
@@ -62,7 +62,10 @@ WHERE {{user}}.id = r.id AND {_CHANGED}
 
 def _sql(template: str) -> str:
     return template.format(
-        standing=Standing._meta.db_table, user=get_user_model()._meta.db_table, bet=Bet._meta.db_table
+        standing=Standing._meta.db_table,
+        user=get_user_model()._meta.db_table,
+        bet=Bet._meta.db_table,
+        realised=", ".join(f"'{status}'" for status in REALISED_STATUSES),  # our own enum values, not input
     )
 
 

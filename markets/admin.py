@@ -1,18 +1,11 @@
-from decimal import Decimal
 
 from django import forms
-from django.contrib import admin, messages
-from django.contrib.admin import helpers
+from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.template.response import TemplateResponse
-from django.utils.html import format_html_join
 
-from betting.selectors import SideTotals, pending_totals_by_market, resolution_previews
-from betting.services import market_resolve
 from thisthat.errors import ValidationFailed
 
-from .errors import MarketClosed
-from .models import SETTLED_STATUSES, Market, MarketType, Resolution, ResolutionSource, Side
+from .models import SETTLED_STATUSES, Market, MarketType
 from .services import STAFF_EDITABLE_FIELDS, market_create_credits, market_update_credits, validate_staff_odds
 
 
@@ -35,14 +28,6 @@ class CreditsMarketForm(forms.ModelForm):
         except ValidationFailed as exc:
             raise ValidationError(exc.message) from exc
         return cleaned
-
-
-def _resolve_action(outcome: str, label: str):
-    def action(modeladmin: "MarketAdmin", request, queryset):
-        return modeladmin.resolve(request, queryset, outcome=outcome, label=label)
-
-    action.__name__ = f"resolve_{outcome}"
-    return admin.action(description=f"Resolve as {label}", permissions=["change"])(action)
 
 
 class IdentityConflictFilter(admin.SimpleListFilter):
@@ -68,51 +53,7 @@ class MarketAdmin(admin.ModelAdmin):
     ordering = ["-created_at"]
     list_per_page = 50
     show_full_result_count = False
-    actions = [
-        _resolve_action(Resolution.THIS, "THIS"),
-        _resolve_action(Resolution.THAT, "THAT"),
-        _resolve_action(Resolution.INVALID, "INVALID (refund every bet)"),
-    ]
-
-    def resolve(self, request, queryset, *, outcome: str, label: str):
-        """Show what resolving would settle; resolve through the settlement service once confirmed."""
-        markets = list(queryset.order_by("title"))
-        if request.POST.get("confirm") != "yes":
-            plans = resolution_previews(markets=markets, outcome=outcome)
-            context = {
-                **self.admin_site.each_context(request),
-                "title": f"Resolve as {label}?",
-                "opts": self.model._meta,
-                "plans": plans,
-                "outcome_label": label,
-                "total_pending": sum(plan.pending for plan in plans),
-                "total_credits": sum((plan.credits for plan in plans), Decimal(0)),
-                "queryset": markets,
-                "action": f"resolve_{outcome}",
-                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            }
-            return TemplateResponse(request, "admin/markets/market/resolve_confirmation.html", context)
-        for market in markets:
-            try:
-                market_resolve(
-                    market_id=market.pk, outcome=outcome, source=ResolutionSource.ADMIN, resolved_by_id=request.user.pk
-                )
-            except MarketClosed as exc:
-                self.message_user(request, f"{market.title}: {exc.message}", messages.ERROR)
-            else:
-                self.message_user(request, f"{market.title}: resolved as {label}; its bets are being settled.")
-        return None
-
-    @admin.display(description="Pending bets by side")
-    def pending_bets(self, obj: Market) -> str:
-        sides = pending_totals_by_market(market_ids=[obj.pk])[obj.pk]
-        rows = [
-            (label, totals.bets, totals.staked, totals.potential_payout)
-            for side, label in Side.choices
-            for totals in [sides.get(side, SideTotals())]
-        ]
-        return format_html_join("", "<div>{}: {} bets, {} staked, {} if it wins</div>", rows)
-
+    extra_readonly_fields: tuple[str, ...] = ()  # read-only displays that apps built on markets add
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None or obj.market_type == MarketType.CREDITS:
             kwargs["form"] = CreditsMarketForm
@@ -127,7 +68,7 @@ class MarketAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
-        all_fields = [field.name for field in Market._meta.fields] + ["pending_bets"]
+        all_fields = [field.name for field in Market._meta.fields] + list(self.extra_readonly_fields)
         if obj.market_type == MarketType.CREDITS:
             return [name for name in all_fields if name not in STAFF_EDITABLE_FIELDS]
         return all_fields  # Polymarket markets mirror upstream; ingestion keeps them current

@@ -2,11 +2,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from django.apps import apps
 from django.db import connection
-from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet
+from django.db.models import Count, F, Min, Q, QuerySet
 from django.utils.text import slugify
 
+from .dependents import has_open_positions
 from .errors import MarketNotFound
 from .models import Market, MarketStatus, MarketType
 
@@ -63,18 +63,12 @@ def markets_random(*, count: int) -> list[Market]:
     return list(Market.objects.filter(status=MarketStatus.OPEN).order_by("?")[:count])
 
 
-def _has_pending_bets() -> Exists:
-    # Bets live in the betting app, which depends on this one: look the model up, don't import it.
-    bet = apps.get_model("betting", "Bet")
-    return Exists(bet.objects.filter(market=OuterRef("pk"), status="pending"))
-
-
 def markets_for_odds_sync(*, limit: int) -> list[Market]:
     """Open Polymarket markets with CLOB tokens: those with pending bets first, then the most traded."""
     return list(
         Market.objects.filter(status=MarketStatus.OPEN, market_type=MarketType.POLYMARKET)
         .exclude(this_token_id="")
-        .annotate(has_pending_bets=_has_pending_bets())
+        .annotate(has_pending_bets=has_open_positions())
         .order_by("-has_pending_bets", "-volume_24h", "-volume", "id")
         .only("id", "this_token_id", "that_token_id")[:limit]
     )
@@ -90,7 +84,7 @@ def markets_for_resolution_poll(*, limit: int, now: datetime) -> list[Market]:
     candidate gets its turn."""
     return list(
         Market.objects.filter(market_type=MarketType.POLYMARKET, status__in=[MarketStatus.OPEN, MarketStatus.CLOSED])
-        .annotate(has_pending_bets=_has_pending_bets())
+        .annotate(has_pending_bets=has_open_positions())
         .filter(
             Q(status=MarketStatus.CLOSED)
             | Q(expires_at__lte=now)

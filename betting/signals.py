@@ -1,0 +1,6 @@
+"""What betting announces to the apps built on it (they subscribe in AppConfig.ready())."""
+
+from django.dispatch import Signal
+
+# Sent with `market_id` after a market's settlement has committed (its bets are won, lost or cancelled).
+market_settled = Signal()
