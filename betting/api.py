@@ -5,7 +5,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from economy.idempotency import IDEMPOTENCY_PARAMETER, idempotent
+from idempotency.http import IDEMPOTENCY_PARAMETER, idempotent
 from markets.models import Side
 from thisthat.openapi import error_responses
 from thisthat.pagination import page_input, paginate

@@ -19,7 +19,7 @@ from thisthat.errors import ValidationFailed
 
 from . import services
 from .errors import BalanceLimit, InsufficientBalance
-from .models import CreditPackage, DailyReward, IdempotencyKey, LedgerEntry, Purchase
+from .models import CreditPackage, DailyReward, LedgerEntry, Purchase
 
 ADJUST_PERMISSION = "economy.adjust_credits"
 
@@ -159,15 +159,6 @@ class PurchaseAdmin(ReadOnlyAdmin):
     list_filter = ["status", "provider", "package", "created_at"]
     search_fields = ["user__username", "user__email", "id", "provider_reference"]
     list_select_related = ["user", "package"]
-    date_hierarchy = "created_at"
-
-
-@admin.register(IdempotencyKey)
-class IdempotencyKeyAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "user", "scope", "key", "response_status"]
-    list_filter = ["scope", "response_status", "created_at"]
-    search_fields = ["user__username", "user__email", "key"]
-    list_select_related = ["user"]
     date_hierarchy = "created_at"
 
 

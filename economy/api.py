@@ -6,12 +6,12 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from idempotency.http import IDEMPOTENCY_PARAMETER, idempotent
 from thisthat.openapi import error_responses
 from thisthat.pagination import page_input, paginate
 from thisthat.serializers import InputSerializer
 
 from . import selectors, services
-from .idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from .models import LedgerKind
 from .serializers import (
     CreditPackageListOutput,

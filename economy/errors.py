@@ -17,9 +17,5 @@ class DailyRewardClaimed(Conflict):
     code, message = "DAILY_REWARD_CLAIMED", "Today's daily reward has already been claimed."
 
 
-class IdempotencyConflict(Conflict):
-    code, message = "IDEMPOTENCY_CONFLICT", "This Idempotency-Key was already used with a different request."
-
-
 class PaymentFailed(DomainError):
     code, status, message = "PAYMENT_FAILED", 402, "The payment was declined."

@@ -25,7 +25,6 @@ from .models import (
     ONCE_PER_REFERENCE,
     CreditPackage,
     DailyReward,
-    IdempotencyKey,
     LedgerEntry,
     LedgerKind,
     Purchase,
@@ -349,10 +348,3 @@ def credit_adjust(*, user_id: UUID, amount: Decimal, reason: str, staff_id: UUID
         extra={"user_id": str(user_id), "staff_id": str(staff_id), "amount": str(amount), "entry_id": entry.pk},
     )
     return entry
-
-
-def idempotency_keys_purge(*, now: datetime | None = None) -> int:
-    """Delete Idempotency-Key records older than IDEMPOTENCY_KEY_TTL_HOURS; returns how many."""
-    cutoff = (now or timezone.now()) - timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
-    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
-    return deleted

@@ -1,4 +1,4 @@
-"""Thin periodic jobs of the economy (scheduled in beat by economy/migrations/0004)."""
+"""Thin periodic jobs of the economy (scheduled in thisthat/beat.py)."""
 
 import logging
 
@@ -7,7 +7,6 @@ from django.contrib.auth import get_user_model
 
 from thisthat.locks import single_instance
 
-from . import services
 from .selectors import users_with_unreconciled_balance
 
 logger = logging.getLogger(__name__)
@@ -34,12 +33,3 @@ def reconcile_ledger() -> int:
     log = logger.error if mismatches else logger.info
     log("ledger reconciled", extra={"users": total, "mismatches": mismatches})
     return mismatches
-
-
-@shared_task
-@single_instance(timeout=60 * 60)
-def purge_idempotency_keys() -> int:
-    """Daily: forget Idempotency-Key records older than IDEMPOTENCY_KEY_TTL_HOURS."""
-    deleted = services.idempotency_keys_purge()
-    logger.info("idempotency keys purged", extra={"deleted": deleted})
-    return deleted

@@ -1,26 +1,13 @@
 """Schedule the daily clean-up of expired refresh-token records in django-celery-beat.
 
 Created once; staff may change or disable it in the admin afterwards.
+
+The schedule itself is thisthat/beat.py (one table for every job).
 """
 
 from django.db import migrations
 
-TASK_NAME = "Flush expired refresh tokens"
-
-
-def add_schedule(apps, schema_editor):
-    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    crontab, _ = CrontabSchedule.objects.get_or_create(
-        minute="17", hour="3", day_of_week="*", day_of_month="*", month_of_year="*", timezone="UTC"
-    )
-    PeriodicTask.objects.get_or_create(
-        name=TASK_NAME, defaults={"task": "accounts.tasks.flush_expired_tokens", "crontab": crontab}
-    )
-
-
-def remove_schedule(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=TASK_NAME).delete()
+from thisthat import beat
 
 
 class Migration(migrations.Migration):
@@ -29,4 +16,4 @@ class Migration(migrations.Migration):
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
-    operations = [migrations.RunPython(add_schedule, remove_schedule)]
+    operations = beat.migration_operations("Flush expired refresh tokens")

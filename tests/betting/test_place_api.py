@@ -12,7 +12,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from betting.models import Bet
-from economy.models import IdempotencyKey, LedgerKind
+from economy.models import LedgerKind
+from idempotency.models import IdempotencyKey
 from markets.models import MarketStatus, MarketType, Resolution
 from tests.betting.conftest import BETS, balance_of, fresh, ledger_rows, money, odds, payload, set_odds
 from tests.conftest import assert_error

@@ -163,11 +163,11 @@ def test_credit_adjust_refuses_negative_balances_zero_and_blank_reasons(alice, s
 
 
 # --- read-only lists -------------------------------------------------------------------------------
-@pytest.mark.parametrize("model", ["dailyreward", "purchase", "idempotencykey"])
+@pytest.mark.parametrize("model", ["economy/dailyreward", "economy/purchase", "idempotency/idempotencykey"])
 def test_reward_purchase_and_key_lists_are_read_only(browser, alice, model):
     daily_reward_claim(user_id=alice.pk)
     purchase_create(user_id=alice.pk, package_id=CreditPackageFactory().pk)
-    url = f"/admin/economy/{model}/"
+    url = f"/admin/{model}/"
 
     response = browser.get(url)
 

@@ -10,8 +10,9 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from accounts.tokens import token_pair_issue
 from economy.errors import DailyRewardClaimed
-from economy.models import DailyReward, IdempotencyKey, LedgerEntry, LedgerKind, Purchase
+from economy.models import DailyReward, LedgerEntry, LedgerKind, Purchase
 from economy.services import daily_reward_claim
+from idempotency.models import IdempotencyKey
 from tests.concurrency import run_together
 from tests.conftest import assert_ledger_reconciles
 from tests.factories import CreditPackageFactory, UserFactory

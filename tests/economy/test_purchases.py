@@ -11,9 +11,10 @@ from django.core.exceptions import ImproperlyConfigured
 from accounts.models import User
 from economy import payments
 from economy.errors import BalanceLimit, PaymentFailed
-from economy.models import CreditPackage, IdempotencyKey, LedgerEntry, LedgerKind, Purchase, PurchaseStatus
+from economy.models import CreditPackage, LedgerEntry, LedgerKind, Purchase, PurchaseStatus
 from economy.payments import ChargeResult, ManualProvider, PaymentProvider, payment_provider
 from economy.services import purchase_complete, purchase_create
+from idempotency.models import IdempotencyKey
 from tests.conftest import assert_error, assert_ledger_reconciles
 from tests.factories import CreditPackageFactory, UserFactory
 from thisthat.errors import RateLimited, ValidationFailed
