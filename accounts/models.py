@@ -9,6 +9,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from economy.rules import current_streak
+from thisthat.money import credits_field
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_]{3,30}$"
 # No 0/O or 1/I/L: codes are read aloud and typed from screenshots.
@@ -41,9 +42,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     username = models.CharField(max_length=30, validators=[RegexValidator(USERNAME_PATTERN)])
     email = models.EmailField(max_length=254, unique=True)
-    credit_balance = models.DecimalField(max_digits=18, decimal_places=2, default=0)
-    total_volume = models.DecimalField(max_digits=18, decimal_places=2, default=0)
-    overall_pnl = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    credit_balance = credits_field(default=0)
+    total_volume = credits_field(default=0)
+    overall_pnl = credits_field(default=0)
     rank_by_pnl = models.PositiveIntegerField(null=True, blank=True)
     rank_by_volume = models.PositiveIntegerField(null=True, blank=True)
     referral_code = models.CharField(max_length=16, unique=True)

@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from thisthat.money import CREDITS
+
 from .models import USERNAME_PATTERN
 
 _USERNAME_HELP = "3 to 30 letters, digits or underscores."
@@ -22,16 +24,16 @@ def password_field(**kwargs) -> serializers.CharField:
 class PublicUserOutput(serializers.Serializer):
     id = serializers.UUIDField()
     username = serializers.CharField()
-    total_volume = serializers.DecimalField(max_digits=18, decimal_places=2)
+    total_volume = serializers.DecimalField(**CREDITS)
     # Spelled out: an automatic camelizer would write "overallPnl" / "rankByPnl".
-    overallPnL = serializers.DecimalField(source="overall_pnl", max_digits=18, decimal_places=2)  # noqa: N815
+    overallPnL = serializers.DecimalField(source="overall_pnl", **CREDITS)  # noqa: N815
     rankByPnL = serializers.IntegerField(source="rank_by_pnl", allow_null=True)  # noqa: N815
     rank_by_volume = serializers.IntegerField(allow_null=True)
     created_at = serializers.DateTimeField()
 
 
 class OwnPublicUserOutput(PublicUserOutput):
-    credit_balance = serializers.DecimalField(max_digits=18, decimal_places=2)
+    credit_balance = serializers.DecimalField(**CREDITS)
 
 
 class UserProfileOutput(OwnPublicUserOutput):

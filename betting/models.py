@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 
 from markets.models import Side
+from thisthat.money import credits_field, odds_field
 
 MIN_BET, MAX_BET = Decimal("10"), Decimal("10000")
 
@@ -29,11 +30,11 @@ class Bet(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bets")
     market = models.ForeignKey("markets.Market", on_delete=models.PROTECT, related_name="bets")
     side = models.CharField(max_length=4, choices=Side.choices)
-    amount = models.DecimalField(max_digits=18, decimal_places=2)
-    odds_at_bet = models.DecimalField(max_digits=5, decimal_places=4)
-    potential_payout = models.DecimalField(max_digits=18, decimal_places=2)
+    amount = credits_field()
+    odds_at_bet = odds_field()
+    potential_payout = credits_field()
     # What the bet returned: the payout (won), 0 (lost), the stake (cancelled) or the sale value (sold).
-    actual_payout = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    actual_payout = credits_field(null=True, blank=True)
     status = models.CharField(max_length=16, choices=BetStatus.choices, default=BetStatus.PENDING)
     placed_at = models.DateTimeField(default=timezone.now)
     resolved_at = models.DateTimeField(null=True, blank=True, help_text="When it was settled or sold.")

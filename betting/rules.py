@@ -4,11 +4,11 @@ import math
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from thisthat.money import CENT, TRADABLE_ODDS_MAX, TRADABLE_ODDS_MIN
+
 from .errors import InvalidBetAmount, OddsUnavailable
 from .models import MAX_BET, MIN_BET
 
-CENT = Decimal("0.01")
-TRADABLE_ODDS_MIN, TRADABLE_ODDS_MAX = Decimal("0.01"), Decimal("0.99")
 DEFAULT_MAX_SLIPPAGE = Decimal("0.02")
 CASH_OUT_TOLERANCE = Decimal("0.02")  # an expectedValue guard refuses a value that fell by more than 2 %
 

@@ -1,9 +1,7 @@
 from rest_framework import serializers
 
+from thisthat.money import CREDITS, ODDS
 from thisthat.pagination import PageOutput
-
-CREDITS = {"max_digits": 18, "decimal_places": 2}
-ODDS = {"max_digits": 5, "decimal_places": 4}
 
 
 class BetMarketOutput(serializers.Serializer):

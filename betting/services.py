@@ -2,7 +2,6 @@
 the bet, then users in id order (through the ledger)."""
 
 import logging
-import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from markets.errors import MarketClosed
 from markets.models import SETTLED_STATUSES, Market, MarketStatus, MarketType, Resolution
 from markets.odds import price_cache_get
 from markets.selectors import market_get, market_lock
+from thisthat.jobs import JobSummary
 
 from .errors import BetNotSellable, MarketNotResolved, OddsChanged
 from .models import Bet, BetStatus
@@ -170,23 +170,12 @@ def _enqueue_settlement(market_id: UUID) -> None:
 
 
 @dataclass
-class SettlementSummary:
+class SettlementSummary(JobSummary):
     market_id: UUID
     outcome: str
     chunks: int = 0
     bets: Counter = field(default_factory=Counter)
     paid: Decimal = Decimal(0)
-    duration_seconds: float = 0.0
-
-    def as_dict(self) -> dict:
-        return {
-            "market_id": str(self.market_id),
-            "outcome": self.outcome,
-            "chunks": self.chunks,
-            "bets": dict(self.bets),
-            "paid": str(self.paid),
-            "duration_seconds": round(self.duration_seconds, 3),
-        }
 
 
 def _settled_values(outcome: str) -> dict:
@@ -243,7 +232,6 @@ def market_settle(
     Resumable and safe to run twice at once: each chunk commits alone under the market lock and
     only picks bets still pending; the ledger's unique (bet, kind) constraint pays a bet at most once.
     """
-    started = time.monotonic()
     market = market_get(market_id=market_id)
     if market.status not in SETTLED_STATUSES:
         raise MarketNotResolved(details={"status": market.status})
@@ -256,6 +244,4 @@ def market_settle(
             progress(f"chunk {summary.chunks}: {len(bets)} bets settled, {summary.bets.total()} so far")
     market_services.market_mark_settled(market_id=market.id)
     transaction.on_commit(lambda: market_settled.send(sender=Bet, market_id=market.id), robust=True)
-    summary.duration_seconds = time.monotonic() - started
-    logger.info("market settled", extra={"summary": summary.as_dict()})
-    return summary
+    return summary.finished(logger, "market settled")

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from thisthat.money import credits_field
+
 
 class LedgerKind(models.TextChoices):
     SIGNUP_BONUS = "signup_bonus", "Signup bonus"
@@ -35,10 +37,10 @@ class LedgerEntry(models.Model):
     """One balance change. A user's balance always equals the sum of their entries."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ledger_entries")
-    amount = models.DecimalField(max_digits=18, decimal_places=2)
+    amount = credits_field()
     kind = models.CharField(max_length=32, choices=LedgerKind.choices)
     reference_id = models.UUIDField(null=True, blank=True)
-    balance_after = models.DecimalField(max_digits=18, decimal_places=2)
+    balance_after = credits_field()
     description = models.CharField(max_length=255, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -93,7 +95,7 @@ class DailyReward(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="daily_rewards")
     streak_day = models.PositiveIntegerField()
-    credits_awarded = models.DecimalField(max_digits=18, decimal_places=2)
+    credits_awarded = credits_field()
     claimed_on = models.DateField(help_text="The UTC calendar day of the claim.")
     claimed_at = models.DateTimeField(default=timezone.now)
 
@@ -115,7 +117,7 @@ class CreditPackage(models.Model):
     """A credit pack on sale; staff edit them in the admin."""
 
     name = models.CharField(max_length=64)
-    credits = models.DecimalField(max_digits=18, decimal_places=2)
+    credits = credits_field()
     price_usd = models.DecimalField(max_digits=10, decimal_places=2)
     is_active = models.BooleanField(default=True, help_text="Only active packages are listed and sold.")
     sort_order = models.PositiveIntegerField(default=0)
@@ -144,7 +146,7 @@ class Purchase(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="purchases")
     package = models.ForeignKey(CreditPackage, on_delete=models.PROTECT, related_name="purchases")
-    credits = models.DecimalField(max_digits=18, decimal_places=2)
+    credits = credits_field()
     price_usd = models.DecimalField(max_digits=10, decimal_places=2)
     provider = models.CharField(max_length=32)
     status = models.CharField(max_length=16, choices=PurchaseStatus.choices, default=PurchaseStatus.PENDING)

@@ -5,9 +5,11 @@ from django.contrib.auth import get_user_model
 from django.db.models import DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
+from thisthat.money import CREDITS
+
 from .models import CreditPackage, DailyReward, LedgerEntry, LedgerKind, Purchase
 
-_MONEY = DecimalField(max_digits=18, decimal_places=2)
+_MONEY = DecimalField(**CREDITS)
 HALF_CENT = Decimal("0.005")
 
 

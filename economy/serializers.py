@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from thisthat.money import CREDITS
 from thisthat.pagination import PageOutput
 
 from .models import LedgerKind, PurchaseStatus
@@ -9,7 +10,7 @@ from .selectors import ledger_entry_description
 
 
 def credits_field(**kwargs) -> serializers.DecimalField:
-    return serializers.DecimalField(max_digits=18, decimal_places=2, **kwargs)
+    return serializers.DecimalField(**CREDITS, **kwargs)
 
 
 class DailyRewardStatusOutput(serializers.Serializer):

@@ -18,6 +18,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from thisthat.errors import RateLimited, ValidationFailed
+from thisthat.money import CENT
 from thisthat.rates import parse_rate
 
 from .errors import BalanceLimit, DailyRewardClaimed, DuplicateLedgerPosting, InsufficientBalance, PaymentFailed
@@ -35,8 +36,6 @@ from .rules import DailyRewardState, RewardLadder, daily_reward_for, utc_day, ut
 from .selectors import daily_reward_latest
 
 logger = logging.getLogger(__name__)
-
-CENT = Decimal("0.01")
 
 
 @transaction.atomic

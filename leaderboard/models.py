@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 
+from thisthat.money import credits_field
+
 
 class Period(models.TextChoices):
     ALL = "all", "All time"
@@ -19,8 +21,8 @@ class Standing(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
     )
-    pnl = models.DecimalField(max_digits=18, decimal_places=2)
-    volume = models.DecimalField(max_digits=18, decimal_places=2)
+    pnl = credits_field()
+    volume = credits_field()
     pnl_rank = models.PositiveIntegerField()
     volume_rank = models.PositiveIntegerField()
     computed_at = models.DateTimeField()

@@ -1,8 +1,7 @@
 from rest_framework import serializers
 
+from thisthat.money import CREDITS
 from thisthat.pagination import PageOutput
-
-CREDITS = {"max_digits": 18, "decimal_places": 2}
 
 
 class BoardUserOutput(serializers.Serializer):

@@ -1,4 +1,3 @@
-
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
@@ -54,6 +53,7 @@ class MarketAdmin(admin.ModelAdmin):
     list_per_page = 50
     show_full_result_count = False
     extra_readonly_fields: tuple[str, ...] = ()  # read-only displays that apps built on markets add
+
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None or obj.market_type == MarketType.CREDITS:
             kwargs["form"] = CreditsMarketForm

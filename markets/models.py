@@ -6,8 +6,7 @@ from django.db import models
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.utils import timezone
 
-ODDS = {"max_digits": 5, "decimal_places": 4}
-AMOUNT = {"max_digits": 20, "decimal_places": 2}
+from thisthat.money import ODDS, UPSTREAM_AMOUNT
 
 
 class MarketType(models.TextChoices):
@@ -60,9 +59,9 @@ class Market(models.Model):
     that_option = models.CharField(max_length=100, default="No")
     this_odds = models.DecimalField(**ODDS, null=True, blank=True)
     that_odds = models.DecimalField(**ODDS, null=True, blank=True)
-    liquidity = models.DecimalField(**AMOUNT, default=Decimal(0))
-    volume = models.DecimalField(**AMOUNT, default=Decimal(0))
-    volume_24h = models.DecimalField(**AMOUNT, default=Decimal(0))
+    liquidity = models.DecimalField(**UPSTREAM_AMOUNT, default=Decimal(0))
+    volume = models.DecimalField(**UPSTREAM_AMOUNT, default=Decimal(0))
+    volume_24h = models.DecimalField(**UPSTREAM_AMOUNT, default=Decimal(0))
     category = models.CharField(max_length=100, default="Uncategorized")
     category_slug = models.SlugField(max_length=100, default="uncategorized")
     status = models.CharField(max_length=16, choices=MarketStatus.choices, default=MarketStatus.OPEN)

@@ -10,11 +10,12 @@ from uuid import UUID
 
 from django.core.cache import cache
 
+from thisthat.money import ODDS_PLACES
+
 from .models import Side
 
 logger = logging.getLogger(__name__)
 
-ODDS_PLACES = Decimal("0.0001")
 SUM_TOLERANCE = Decimal("0.02")  # THIS + THAT must be 1 ± this
 PRICE_CACHE_SECONDS = 10
 

@@ -1,9 +1,7 @@
 from rest_framework import serializers
 
+from thisthat.money import ODDS, UPSTREAM_AMOUNT
 from thisthat.pagination import PageOutput
-
-ODDS = {"max_digits": 5, "decimal_places": 4}
-AMOUNT = {"max_digits": 20, "decimal_places": 2}
 
 
 class MarketOutput(serializers.Serializer):
@@ -16,8 +14,8 @@ class MarketOutput(serializers.Serializer):
     that_option = serializers.CharField()
     this_odds = serializers.DecimalField(**ODDS, allow_null=True)
     that_odds = serializers.DecimalField(**ODDS, allow_null=True)
-    liquidity = serializers.DecimalField(**AMOUNT)
-    volume = serializers.DecimalField(**AMOUNT)
+    liquidity = serializers.DecimalField(**UPSTREAM_AMOUNT)
+    volume = serializers.DecimalField(**UPSTREAM_AMOUNT)
     category = serializers.CharField()
     market_type = serializers.CharField()
     status = serializers.CharField()

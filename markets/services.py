@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from thisthat.errors import ValidationFailed
+from thisthat.money import TRADABLE_ODDS_MAX, TRADABLE_ODDS_MIN
 
 from .cache import listing_invalidate
 from .dependents import markets_traded
@@ -48,7 +49,6 @@ _ODDS_FIELDS = ["this_odds", "that_odds", "odds_updated_at"]
 _CONFLICT_FIELDS = ["upstream_identity_conflict", "upstream_identity_conflict_at"]
 # Ingested prices only replace odds that the odds sync has not refreshed this recently.
 INGEST_ODDS_FRESH_SECONDS = 300
-ODDS_MIN, ODDS_MAX = Decimal("0.01"), Decimal("0.99")
 
 
 @dataclass(frozen=True)
@@ -248,8 +248,8 @@ def market_odds_update_many(*, updates: Sequence[OddsUpdate]) -> int:
 
 def validate_staff_odds(this_odds: Decimal, that_odds: Decimal) -> None:
     for name, odds in (("thisOdds", this_odds), ("thatOdds", that_odds)):
-        if not ODDS_MIN <= odds <= ODDS_MAX:
-            raise ValidationFailed.on(name, f"Odds must lie between {ODDS_MIN} and {ODDS_MAX}.")
+        if not TRADABLE_ODDS_MIN <= odds <= TRADABLE_ODDS_MAX:
+            raise ValidationFailed.on(name, f"Odds must lie between {TRADABLE_ODDS_MIN} and {TRADABLE_ODDS_MAX}.")
     if coherent_odds(this_odds, that_odds) is None:
         raise ValidationFailed.on("thatOdds", f"THIS and THAT odds must add up to 1 (± {SUM_TOLERANCE}).")
 

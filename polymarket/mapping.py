@@ -9,8 +9,8 @@ from typing import Any
 
 from markets.odds import IncoherentOdds, OddsPair, odds_checked
 from markets.services import ExternalMarket
+from thisthat.money import CENT
 
-CENT = Decimal("0.01")
 UNCATEGORIZED = "Uncategorized"
 CONDITION_ID = re.compile(r"^0x[0-9a-fA-F]{64}$")
 

@@ -4,7 +4,6 @@ resolved, and settle it through `betting.services` when — and only when — bo
 The rule (`resolution_outcome`) is a pure function; `resolutions_poll` is the 60-second job."""
 
 import logging
-import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from markets import selectors as market_selectors
 from markets import services as market_services
 from markets.models import Market, MarketStatus, Resolution, ResolutionSource
 from thisthat.errors import DomainError
+from thisthat.jobs import JobSummary
 
 from .client import GAMMA_FILTER_MAX, PolymarketClient, UnexpectedPayload, UpstreamRejected
 from .connection import polymarket_client
@@ -147,7 +147,7 @@ def closed_upstream(gamma: dict[str, Any]) -> bool:
 
 
 @dataclass
-class ResolutionPollSummary:
+class ResolutionPollSummary(JobSummary):
     candidates: int = 0
     checked: int = 0  # markets Polymarket was actually asked about
     requests: int = 0
@@ -157,28 +157,11 @@ class ResolutionPollSummary:
     waiting: Counter = field(default_factory=Counter)  # by reason
     errors: list[str] = field(default_factory=list)
     stopped_early: bool = False
-    duration_seconds: float = 0.0
 
     @property
     def decided(self) -> int:
         """Markets checked without error (resolved, or seen to be still waiting)."""
         return sum(self.resolved.values()) + sum(self.waiting.values())
-
-    def as_dict(self) -> dict:
-        return {
-            "candidates": self.candidates,
-            "checked": self.checked,
-            "requests": self.requests,
-            "failed_requests": self.failed_requests,
-            "closed": self.closed,
-            "resolved": dict(self.resolved),
-            "resolved_total": sum(self.resolved.values()),
-            "waiting": dict(self.waiting),
-            "waiting_total": sum(self.waiting.values()),
-            "errors": self.errors,
-            "stopped_early": self.stopped_early,
-            "duration_seconds": round(self.duration_seconds, 3),
-        }
 
 
 class _Failed(Exception):
@@ -318,7 +301,6 @@ def resolutions_poll(
     client = client or polymarket_client()
     limit = limit or settings.POLYMARKET_RESOLUTION_BATCH
     now = now or timezone.now()
-    started = time.monotonic()
     summary = ResolutionPollSummary()
     markets = market_selectors.markets_for_resolution_poll(limit=limit, now=now)
     summary.candidates = len(markets)
@@ -352,8 +334,6 @@ def resolutions_poll(
     if checked:
         market_services.market_mark_checked(market_ids=checked)
     summary.checked = len(checked)
-    summary.duration_seconds = time.monotonic() - started
     if summary.decided or not markets:
         job_succeeded("resolution_poll")
-    logger.info("resolution poll finished", extra={"summary": summary.as_dict()})
-    return summary
+    return summary.finished(logger, "resolution poll finished")

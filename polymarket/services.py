@@ -2,7 +2,6 @@
 pure functions of `mapping`, and write only through `markets.services`."""
 
 import logging
-import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from markets import selectors as market_selectors
 from markets import services as market_services
 from markets.odds import IncoherentOdds, odds_checked, price_cache_put_many
 from markets.services import ExternalMarket, OddsUpdate, UpsertResult
+from thisthat.jobs import JobSummary
 
 from .client import PolymarketClient, UnexpectedPayload, UpstreamRejected
 from .connection import polymarket_client
@@ -43,7 +43,7 @@ def last_successes() -> dict[str, str | None]:
 
 
 @dataclass
-class IngestSummary:
+class IngestSummary(JobSummary):
     pages: int = 0
     fetched: int = 0
     created: int = 0
@@ -53,22 +53,6 @@ class IngestSummary:
     identity_conflicts: int = 0
     skipped: Counter = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
-    duration_seconds: float = 0.0
-
-    def as_dict(self) -> dict:
-        return {
-            "pages": self.pages,
-            "fetched": self.fetched,
-            "created": self.created,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "settled": self.settled,
-            "identity_conflicts": self.identity_conflicts,
-            "skipped": dict(self.skipped),
-            "skipped_total": sum(self.skipped.values()),
-            "errors": self.errors,
-            "duration_seconds": round(self.duration_seconds, 3),
-        }
 
 
 def _map_rows(rows: list, summary: IngestSummary, seen: dict[str, ExternalMarket]) -> None:
@@ -127,7 +111,6 @@ def markets_ingest(
     max_markets = max_markets or settings.POLYMARKET_INGEST_MAX_MARKETS
     page_size = page_size or settings.POLYMARKET_INGEST_PAGE_SIZE
     max_pages = max_pages or settings.POLYMARKET_INGEST_MAX_PAGES
-    started = time.monotonic()
     summary = IngestSummary()
     seen: dict[str, ExternalMarket] = {}
     cursor, cursors_used = None, set()
@@ -162,11 +145,9 @@ def markets_ingest(
         summary.errors.append(f"stopped after {max_pages} pages (POLYMARKET_INGEST_MAX_PAGES)")
     chosen = sorted(seen.values(), key=lambda market: market.volume_24h, reverse=True)[:max_markets]
     _upsert(chosen, summary)
-    summary.duration_seconds = time.monotonic() - started
     if summary.pages and not any(error.startswith("upsert") for error in summary.errors):
         job_succeeded("ingestion")
-    logger.info("ingestion finished", extra={"summary": summary.as_dict()})
-    return summary
+    return summary.finished(logger, "ingestion finished")
 
 
 def markets_import(*, rows: list) -> IngestSummary:
@@ -181,25 +162,13 @@ def markets_import(*, rows: list) -> IngestSummary:
 
 
 @dataclass
-class OddsSyncSummary:
+class OddsSyncSummary(JobSummary):
     markets: int = 0
     updated: int = 0
     without_price: int = 0  # skipped: by reason in `skipped`
     skipped: Counter = field(default_factory=Counter)
     requests: int = 0
     errors: list[str] = field(default_factory=list)
-    duration_seconds: float = 0.0
-
-    def as_dict(self) -> dict:
-        return {
-            "markets": self.markets,
-            "updated": self.updated,
-            "without_price": self.without_price,
-            "skipped": dict(self.skipped),
-            "requests": self.requests,
-            "errors": self.errors,
-            "duration_seconds": round(self.duration_seconds, 3),
-        }
 
 
 def odds_sync(
@@ -214,7 +183,6 @@ def odds_sync(
     client = client or polymarket_client()
     max_markets = max_markets or settings.POLYMARKET_ODDS_SYNC_MAX_MARKETS
     batch_size = batch_size or settings.POLYMARKET_ODDS_BATCH_SIZE
-    started = time.monotonic()
     summary = OddsSyncSummary()
     markets = market_selectors.markets_for_odds_sync(limit=max_markets)
     summary.markets = len(markets)
@@ -244,8 +212,6 @@ def odds_sync(
         price_cache_put_many(fresh, fetched_at=timezone.now())
         if progress:
             progress(f"batch {start // batch_size + 1}: {len(fresh)} of {len(batch)} markets priced")
-    summary.duration_seconds = time.monotonic() - started
     if summary.requests and len(summary.errors) < summary.requests:
         job_succeeded("odds_sync")
-    logger.info("odds sync finished", extra={"summary": summary.as_dict()})
-    return summary
+    return summary.finished(logger, "odds sync finished")
