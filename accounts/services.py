@@ -14,6 +14,7 @@ from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
 from economy.errors import BalanceLimit
+from economy.locks import user_lock
 from economy.models import LedgerKind
 from economy.services import ledger_post
 from thisthat.errors import ValidationFailed
@@ -113,7 +114,7 @@ def _referral_bonuses_post(*, referrer: User, referred: User) -> None:
     bonus: Decimal = settings.REFERRAL_BONUS
     # Lock the referrer before counting so two sign-ups can't both take the last paid slot. The
     # new user's row is still invisible to everyone else, so this can't deadlock.
-    User.objects.select_for_update(no_key=True).filter(pk=referrer.pk).exists()
+    user_lock(user_id=referrer.pk)
     paid = referrer.referrals.exclude(pk=referred.pk).count()
     recipients = [(referred, f"Joined with {referrer.username}'s code", referrer.pk)]
     if paid < settings.REFERRAL_MAX_BONUSES:

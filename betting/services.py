@@ -18,9 +18,10 @@ from economy.models import LedgerKind
 from economy.services import Posting, ledger_post, ledger_post_many
 from markets import services as market_services
 from markets.errors import MarketClosed
+from markets.locks import market_lock
 from markets.models import SETTLED_STATUSES, Market, MarketStatus, MarketType, Resolution
 from markets.odds import price_cache_get
-from markets.selectors import market_get, market_lock
+from markets.selectors import market_get
 from thisthat.jobs import JobSummary
 
 from .errors import BetNotSellable, MarketNotResolved, OddsChanged

@@ -4,7 +4,7 @@ transaction, under a row lock on the user."""
 import logging
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
@@ -18,10 +18,12 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from thisthat.errors import RateLimited, ValidationFailed
+from thisthat.jobs import JobSummary
 from thisthat.money import CENT
 from thisthat.rates import parse_rate
 
 from .errors import BalanceLimit, DailyRewardClaimed, DuplicateLedgerPosting, InsufficientBalance, PaymentFailed
+from .locks import user_lock, users_lock
 from .models import (
     ONCE_PER_REFERENCE,
     CreditPackage,
@@ -33,7 +35,7 @@ from .models import (
 )
 from .payments import PaymentProvider, payment_provider
 from .rules import DailyRewardState, RewardLadder, daily_reward_for, utc_day, utc_midnight
-from .selectors import daily_reward_latest
+from .selectors import daily_reward_latest, users_with_unreconciled_balance
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +65,7 @@ def ledger_post(
     if kind in ONCE_PER_REFERENCE and reference_id is None:
         raise ValueError(f"a {kind} posting needs the reference it happens once for")
     users = get_user_model().objects
-    balance = users.select_for_update(no_key=True).values_list("credit_balance", flat=True).get(pk=user_id)
+    balance = user_lock(user_id=user_id).balance
     new_balance = balance + amount
     if new_balance < 0:
         raise InsufficientBalance(details={"balance": balance})
@@ -113,13 +115,7 @@ def ledger_post_many(*, postings: Sequence[Posting], pnl: Mapping[UUID, Decimal]
     user_ids = sorted({posting.user_id for posting in postings} | set(pnl))
     if not user_ids:
         return 0
-    totals = {
-        pk: [balance, overall_pnl]
-        for pk, balance, overall_pnl in user_model.objects.select_for_update(no_key=True)
-        .filter(pk__in=user_ids)
-        .order_by("pk")
-        .values_list("pk", "credit_balance", "overall_pnl")
-    }
+    totals = {pk: [locked.balance, locked.overall_pnl] for pk, locked in users_lock(user_ids=user_ids).items()}
     now = timezone.now()
     entries = []
     for posting in postings:
@@ -192,7 +188,7 @@ def daily_reward_claim(*, user_id: UUID, now: datetime | None = None) -> DailyRe
     nothing is recorded.
     """
     now = now or timezone.now()
-    get_user_model().objects.select_for_update(no_key=True).filter(pk=user_id).values_list("pk").get()
+    user_lock(user_id=user_id)
     state = daily_reward_state(user_id=user_id, now=now)
     if not state.can_claim:
         raise _already_claimed(state.next_claim_available)
@@ -272,8 +268,7 @@ def purchase_create(*, user_id: UUID, package_id: int, provider: PaymentProvider
     package = CreditPackage.objects.filter(pk=package_id, is_active=True).first()
     if package is None:
         raise ValidationFailed.on("packageId", "No credit package on sale has this id.")
-    balance = get_user_model().objects.select_for_update(no_key=True).values_list("credit_balance", flat=True)
-    balance = balance.get(pk=user_id)
+    balance = user_lock(user_id=user_id).balance
     _ensure_purchase_rate(user_id=user_id, now=now)
     _ensure_within_cap(balance=balance, credits=package.credits)
     purchase = Purchase.objects.create(
@@ -347,3 +342,44 @@ def credit_adjust(*, user_id: UUID, amount: Decimal, reason: str, staff_id: UUID
         extra={"user_id": str(user_id), "staff_id": str(staff_id), "amount": str(amount), "entry_id": entry.pk},
     )
     return entry
+
+
+# --- audit -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LedgerMismatch:
+    user_id: UUID
+    username: str
+    balance: Decimal
+    ledger_total: Decimal
+
+    @property
+    def difference(self) -> Decimal:
+        return self.balance - self.ledger_total
+
+
+@dataclass
+class LedgerAudit(JobSummary):
+    users: int = 0
+    mismatches: list[LedgerMismatch] = field(default_factory=list)
+
+
+def ledger_audit() -> LedgerAudit:
+    """Check every balance against the sum of its ledger rows (one set-based query); log an error
+    line per mismatch. The hourly task and `manage.py reconcile_ledger` both run this."""
+    audit = LedgerAudit(users=get_user_model().objects.count())
+    for user in users_with_unreconciled_balance().iterator(chunk_size=1000):
+        mismatch = LedgerMismatch(user.pk, user.username, user.credit_balance, user.ledger_total)
+        audit.mismatches.append(mismatch)
+        logger.error(
+            "ledger mismatch",
+            extra={
+                "user_id": str(mismatch.user_id),
+                "username": mismatch.username,
+                "balance": str(mismatch.balance),
+                "ledger_total": str(mismatch.ledger_total),
+                "difference": str(mismatch.difference),
+            },
+        )
+    if audit.mismatches:
+        logger.error("ledger audit found mismatches", extra={"users": audit.users, "mismatches": len(audit.mismatches)})
+    return audit.finished(logger, "ledger reconciled")

@@ -2,7 +2,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from django.db import connection
 from django.db.models import Count, F, Min, Q, QuerySet
 from django.utils.text import slugify
 
@@ -93,35 +92,3 @@ def markets_for_resolution_poll(*, limit: int, now: datetime) -> list[Market]:
         )
         .order_by(F("resolution_checked_at").asc(nulls_first=True), "expires_at", "id")[:limit]
     )
-
-
-# Namespace of the per-market advisory locks (the second key is a hash of the market id).
-_MARKET_LOCK_SPACE = 7_301
-
-
-def market_lock(*, market_id: str | UUID, exclusive: bool) -> Market:
-    """The market row, locked until the transaction ends: shared for bets and sales (they never
-    wait for each other), exclusive for resolution and settlement (they wait for those in flight,
-    and bets after them see the market settled).
-
-    On PostgreSQL an advisory lock is taken first: its queue is fair, so a waiting resolution holds
-    back new bets instead of being starved by a stream of them (row share locks do not queue).
-    SQLite (embedded mode) has no row locks: its IMMEDIATE transactions serialize writers anyway."""
-    try:
-        pk = UUID(str(market_id))
-    except ValueError as exc:
-        raise MarketNotFound() from exc
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
-            cursor.execute(f"SELECT {function}(%s, hashtext(%s))", [_MARKET_LOCK_SPACE, str(pk)])
-    if exclusive:
-        market = Market.objects.select_for_update().filter(pk=pk).first()
-    elif connection.vendor == "postgresql":
-        table = Market._meta.db_table
-        market = next(iter(Market.objects.raw(f"SELECT * FROM {table} WHERE id = %s FOR SHARE", [pk])), None)
-    else:
-        market = Market.objects.filter(pk=pk).first()
-    if market is None:
-        raise MarketNotFound()
-    return market

@@ -18,9 +18,9 @@ from thisthat.money import TRADABLE_ODDS_MAX, TRADABLE_ODDS_MIN
 from .cache import listing_invalidate
 from .dependents import markets_traded
 from .errors import MarketClosed, MarketNotFound
+from .locks import market_lock, markets_lock
 from .models import SETTLED_STATUSES, Market, MarketStatus, MarketType, Resolution
 from .odds import SUM_TOLERANCE, coherent_odds
-from .selectors import market_lock
 
 logger = logging.getLogger(__name__)
 
@@ -188,9 +188,8 @@ def markets_upsert_external(*, markets: Sequence[ExternalMarket]) -> UpsertResul
     result = UpsertResult()
     by_id = {item.polymarket_id: item for item in markets}
     # Locked before asking who has bets: a bet (which shares the row lock) can't slip in between.
-    existing = {
-        market.polymarket_id: market for market in Market.objects.select_for_update().filter(polymarket_id__in=by_id)
-    }
+    known = Market.objects.filter(polymarket_id__in=by_id).values_list("pk", flat=True)
+    existing = {market.polymarket_id: market for market in markets_lock(market_ids=list(known))}
     traded = markets_traded([market.pk for market in existing.values()])
     to_create, to_update = [], []
     for polymarket_id, item in by_id.items():
@@ -240,6 +239,7 @@ def market_odds_update_many(*, updates: Sequence[OddsUpdate]) -> int:
         Market(id=update.market_id, this_odds=update.this_odds, that_odds=update.that_odds, odds_updated_at=now)
         for update in updates
     ]
+    markets_lock(market_ids=[update.market_id for update in updates])
     updated = Market.objects.filter(status=MarketStatus.OPEN).bulk_update(rows, _ODDS_FIELDS)
     if updated:
         listing_invalidate()
@@ -310,8 +310,8 @@ def market_update_credits(*, market_id: UUID, changes: dict[str, Any]) -> Market
     unknown = set(changes) - set(STAFF_EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"not editable by staff: {sorted(unknown)}")
-    market = Market.objects.select_for_update().filter(pk=market_id, market_type=MarketType.CREDITS).first()
-    if market is None:
+    market = market_lock(market_id=market_id, exclusive=True)
+    if market.market_type != MarketType.CREDITS:
         raise MarketNotFound()
     if market.status in SETTLED_STATUSES:
         raise MarketClosed("A settled market cannot be edited.")
@@ -364,9 +364,8 @@ def market_mark_settled(*, market_id: UUID) -> None:
 def markets_close(*, market_ids: Sequence[UUID]) -> int:
     """Close open markets to bets and cash-outs (upstream closed them or stopped taking orders);
     their result may still be pending. Returns how many were open."""
-    closed = Market.objects.filter(pk__in=market_ids, status=MarketStatus.OPEN).update(
-        status=MarketStatus.CLOSED, updated_at=timezone.now()
-    )
+    still_open = [market.pk for market in markets_lock(market_ids=market_ids, status=MarketStatus.OPEN)]
+    closed = Market.objects.filter(pk__in=still_open).update(status=MarketStatus.CLOSED, updated_at=timezone.now())
     if closed:
         listing_invalidate()
     return closed

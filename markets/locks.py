@@ -1,0 +1,58 @@
+"""Row locks on markets, taken the same way by every writer: bets and sales (shared), resolution,
+settlement, ingestion, staff edits, closing and odds updates (exclusive). Lock order everywhere:
+markets (in id order), then bets, then users (economy.locks)."""
+
+from collections.abc import Collection
+from uuid import UUID
+
+from django.db import connection
+
+from .errors import MarketNotFound
+from .models import Market
+
+# Namespace of the per-market advisory locks (the second key is a hash of the market id).
+_MARKET_LOCK_SPACE = 7_301
+
+
+def market_lock(*, market_id: str | UUID, exclusive: bool) -> Market:
+    """The market row, locked until the transaction ends: shared for bets and sales (they never
+    wait for each other), exclusive for resolution and settlement (they wait for those in flight,
+    and bets after them see the market settled).
+
+    On PostgreSQL an advisory lock is taken first: its queue is fair, so a waiting resolution holds
+    back new bets instead of being starved by a stream of them (row share locks do not queue).
+    SQLite (embedded mode) has no row locks: its IMMEDIATE transactions serialize writers anyway."""
+    try:
+        pk = UUID(str(market_id))
+    except ValueError as exc:
+        raise MarketNotFound() from exc
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+            cursor.execute(f"SELECT {function}(%s, hashtext(%s))", [_MARKET_LOCK_SPACE, str(pk)])
+    if exclusive:
+        market = Market.objects.select_for_update().filter(pk=pk).first()
+    elif connection.vendor == "postgresql":
+        table = Market._meta.db_table
+        market = next(iter(Market.objects.raw(f"SELECT * FROM {table} WHERE id = %s FOR SHARE", [pk])), None)
+    else:
+        market = Market.objects.filter(pk=pk).first()
+    if market is None:
+        raise MarketNotFound()
+    return market
+
+
+def markets_lock(*, market_ids: Collection[UUID], **filters) -> list[Market]:
+    """Lock many markets exclusively, in id order (so two writers can never deadlock), and return
+    those matching `filters`. On PostgreSQL the fair advisory locks come first, as in `market_lock`."""
+    ordered = sorted({str(market_id) for market_id in market_ids})
+    if not ordered:
+        return []
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, hashtext(id)) FROM unnest(%s::text[]) WITH ORDINALITY AS t(id, n)"
+                " ORDER BY n",
+                [_MARKET_LOCK_SPACE, ordered],
+            )
+    return list(Market.objects.select_for_update().filter(pk__in=ordered, **filters).order_by("pk"))
