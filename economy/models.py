@@ -137,7 +137,6 @@ class CreditPackage(models.Model):
 class PurchaseStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     COMPLETED = "completed", "Completed"
-    FAILED = "failed", "Failed"
 
 
 class Purchase(models.Model):

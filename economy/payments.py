@@ -7,19 +7,25 @@ registered here (and a webhook that calls `services.purchase_complete`); the ser
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from enum import StrEnum
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from .models import Purchase, PurchaseStatus
+from .models import Purchase
+
+
+class Charge(StrEnum):
+    COMPLETED = "completed"  # paid now: the credits are posted at once
+    PENDING = "pending"  # settled later, by `purchase_complete` (e.g. from a webhook)
+    DECLINED = "declined"  # nothing taken: the purchase is refused and not recorded
 
 
 @dataclass(frozen=True)
 class ChargeResult:
-    """What a provider did with a charge: `completed` (paid now), `pending` (settled later by
-    `purchase_complete`) or `failed` (declined, nothing taken)."""
+    """What a provider did with a charge."""
 
-    status: PurchaseStatus
+    status: Charge
     reference: str = ""
     message: str = ""
 
@@ -38,7 +44,7 @@ class ManualProvider(PaymentProvider):
     name = "manual"
 
     def charge(self, *, purchase: Purchase) -> ChargeResult:
-        return ChargeResult(status=PurchaseStatus.COMPLETED, reference=f"manual:{purchase.pk}")
+        return ChargeResult(status=Charge.COMPLETED, reference=f"manual:{purchase.pk}")
 
 
 PROVIDERS: dict[str, type[PaymentProvider]] = {ManualProvider.name: ManualProvider}

@@ -33,7 +33,7 @@ from .models import (
     Purchase,
     PurchaseStatus,
 )
-from .payments import PaymentProvider, payment_provider
+from .payments import Charge, PaymentProvider, payment_provider
 from .rules import DailyRewardState, RewardLadder, daily_reward_for, utc_day, utc_midnight
 from .selectors import daily_reward_latest, users_with_unreconciled_balance
 
@@ -236,7 +236,6 @@ def _ensure_purchase_rate(*, user_id: UUID, now: datetime) -> None:
     window_start = now - timedelta(seconds=period)
     recent = list(
         Purchase.objects.filter(user_id=user_id, created_at__gt=window_start)
-        .exclude(status=PurchaseStatus.FAILED)
         .order_by("-created_at")
         .values_list("created_at", flat=True)[:limit]
     )
@@ -281,9 +280,9 @@ def purchase_create(*, user_id: UUID, package_id: int, provider: PaymentProvider
     )
     result = provider.charge(purchase=purchase)
     purchase.provider_reference = result.reference
-    if result.status == PurchaseStatus.FAILED:
+    if result.status == Charge.DECLINED:  # rolls the purchase back: a declined charge leaves no row
         raise PaymentFailed(result.message or None)
-    if result.status == PurchaseStatus.COMPLETED:
+    if result.status == Charge.COMPLETED:
         return _purchase_settle(purchase)
     purchase.save(update_fields=["provider_reference"])
     return PurchaseOutcome(purchase, balance)

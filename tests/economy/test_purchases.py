@@ -12,7 +12,7 @@ from accounts.models import User
 from economy import payments
 from economy.errors import BalanceLimit, PaymentFailed
 from economy.models import CreditPackage, LedgerEntry, LedgerKind, Purchase, PurchaseStatus
-from economy.payments import ChargeResult, ManualProvider, PaymentProvider, payment_provider
+from economy.payments import Charge, ChargeResult, ManualProvider, PaymentProvider, payment_provider
 from economy.services import purchase_complete, purchase_create
 from idempotency.models import IdempotencyKey
 from tests.conftest import assert_error, assert_ledger_reconciles
@@ -286,14 +286,14 @@ class _DecliningProvider(PaymentProvider):
     name = "declining"
 
     def charge(self, *, purchase):
-        return ChargeResult(status=PurchaseStatus.FAILED, message="Card declined.")
+        return ChargeResult(status=Charge.DECLINED, message="Card declined.")
 
 
 class _DeferredProvider(PaymentProvider):
     name = "deferred"
 
     def charge(self, *, purchase):
-        return ChargeResult(status=PurchaseStatus.PENDING, reference="later-123")
+        return ChargeResult(status=Charge.PENDING, reference="later-123")
 
 
 def test_a_declined_payment_credits_nothing_and_records_nothing(user, pack):
