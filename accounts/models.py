@@ -39,17 +39,27 @@ class UserManager(BaseUserManager):
 
 
 class User(AbstractBaseUser, PermissionsMixin):
+    """An account. accounts writes the identity fields; three groups of columns belong to the app
+    that writes them, each through its own service and nothing else:
+
+    - economy (`economy.services.ledger_post` / `ledger_post_many`): credit_balance, total_volume,
+      overall_pnl — the running totals of the ledger;
+    - economy (`economy.services.daily_reward_claim`): daily_streak, last_daily_reward_at — a copy of
+      the latest daily reward;
+    - leaderboard (`leaderboard.services.ranks_recompute`): rank_by_pnl, rank_by_volume.
+    """
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     username = models.CharField(max_length=30, validators=[RegexValidator(USERNAME_PATTERN)])
     email = models.EmailField(max_length=254, unique=True)
-    credit_balance = credits_field(default=0)
-    total_volume = credits_field(default=0)
-    overall_pnl = credits_field(default=0)
-    rank_by_pnl = models.PositiveIntegerField(null=True, blank=True)
-    rank_by_volume = models.PositiveIntegerField(null=True, blank=True)
+    credit_balance = credits_field(default=0)  # economy: the ledger
+    total_volume = credits_field(default=0)  # economy: the ledger
+    overall_pnl = credits_field(default=0)  # economy: the ledger
+    rank_by_pnl = models.PositiveIntegerField(null=True, blank=True)  # leaderboard
+    rank_by_volume = models.PositiveIntegerField(null=True, blank=True)  # leaderboard
     referral_code = models.CharField(max_length=16, unique=True)
     referred_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="referrals")
-    # A copy of the latest daily reward (its streak day and time), written with it in one transaction.
+    # economy: a copy of the latest daily reward (its streak day and time), written with it in one transaction.
     daily_streak = models.PositiveIntegerField(default=0, help_text="Streak day of the last daily reward.")
     last_daily_reward_at = models.DateTimeField(null=True, blank=True)
     is_staff = models.BooleanField(default=False)
