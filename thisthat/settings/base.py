@@ -192,6 +192,11 @@ SIMPLE_JWT = {
     "REVOKE_TOKEN_CLAIM": "pwd",
 }
 
+# --- HTTP clients: proxies and browsers ------------------------------------------------------
+# Proxies in front of the app that append to X-Forwarded-For (thisthat.http.client_address): rate
+# limits and the request log use the address the outermost one saw. 0 trusts REMOTE_ADDR only.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+
 # --- REST framework --------------------------------------------------------------------------
 RATE_LIMIT_ENABLED = env.bool("RATE_LIMIT_ENABLED", default=True)
 RATE_LIMITS = {
@@ -216,7 +221,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_THROTTLE_CLASSES": ["thisthat.throttling.ScopedRateLimit"],
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),  # 0: trust REMOTE_ADDR, never X-Forwarded-For
+    "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_RENDERER_CLASSES": ["djangorestframework_camel_case.render.CamelCaseJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["djangorestframework_camel_case.parser.CamelCaseJSONParser"],
     "EXCEPTION_HANDLER": "thisthat.errors.api_exception_handler",
