@@ -162,5 +162,6 @@ class MarketIngestApi(APIView):
     )
     def post(self, request):
         task_id = str(uuid4())
-        transaction.on_commit(lambda: ingest_markets.apply_async(task_id=task_id))
+        # Robust: a broker outage is logged, never a 500 (staff see the run missing in monitoring).
+        transaction.on_commit(lambda: ingest_markets.apply_async(task_id=task_id), robust=True)
         return Response(TaskQueuedOutput({"task_id": task_id}).data, status=202)
