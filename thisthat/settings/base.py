@@ -49,7 +49,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "thisthat.apps.ThisthatAdminConfig",  # django.contrib.admin with a rate-limited login
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -205,6 +205,7 @@ RATE_LIMITS = {
         "register": "5/hour",
         "login": "10/hour",
         "password_reset": "5/hour",
+        "admin_login": "10/hour",  # per address and per submitted account, each
         "bets": "30/min",
         "daily_reward": "5/min",
         "purchases": "5/hour",
