@@ -224,7 +224,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["thisthat.throttling.ScopedRateLimit"],
     "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_RENDERER_CLASSES": ["djangorestframework_camel_case.render.CamelCaseJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["djangorestframework_camel_case.parser.CamelCaseJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["thisthat.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "thisthat.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": False,
