@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "corsheaders",
     "accounts",
     "markets",
     "betting",
@@ -73,6 +74,7 @@ MIDDLEWARE = [
     "thisthat.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",  # answers preflights before authentication sees them
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -196,6 +198,12 @@ SIMPLE_JWT = {
 # Proxies in front of the app that append to X-Forwarded-For (thisthat.http.client_address): rate
 # limits and the request log use the address the outermost one saw. 0 trusts REMOTE_ADDR only.
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+# Browser origins allowed to call the API (e.g. the web app); none by default.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_HEADERS = ["authorization", "content-type", "idempotency-key", "x-request-id", "x-device-id"]
+CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After", "Idempotent-Replayed"]
+CORS_PREFLIGHT_MAX_AGE = 60 * 60
 
 # --- REST framework --------------------------------------------------------------------------
 RATE_LIMIT_ENABLED = env.bool("RATE_LIMIT_ENABLED", default=True)
