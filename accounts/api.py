@@ -39,7 +39,9 @@ class RegisterApi(APIView):
         referral_code = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
 
     @extend_schema(
-        operation_id="auth_register", request=RegisterInput, responses={201: AuthOutput, **error_responses(400, 409)}
+        operation_id="auth_register",
+        request=RegisterInput,
+        responses={201: AuthOutput, **error_responses(400, 409, 503)},
     )
     def post(self, request):
         data = self.RegisterInput(data=request.data)
@@ -58,7 +60,7 @@ class LoginApi(APIView):
         password = password_field()
 
     @extend_schema(
-        operation_id="auth_login", request=LoginInput, responses={200: AuthOutput, **error_responses(400, 401)}
+        operation_id="auth_login", request=LoginInput, responses={200: AuthOutput, **error_responses(400, 401, 503)}
     )
     def post(self, request):
         data = self.LoginInput(data=request.data)
@@ -175,7 +177,7 @@ class PasswordResetApi(APIView):
     @extend_schema(
         operation_id="auth_password_reset",
         request=PasswordResetInput,
-        responses={202: MessageOutput, **error_responses(400)},
+        responses={202: MessageOutput, **error_responses(400, 503)},
     )
     def post(self, request):
         data = self.PasswordResetInput(data=request.data)
@@ -197,7 +199,7 @@ class PasswordResetConfirmApi(APIView):
     @extend_schema(
         operation_id="auth_password_reset_confirm",
         request=PasswordResetConfirmInput,
-        responses={200: MessageOutput, **error_responses(400)},
+        responses={200: MessageOutput, **error_responses(400, 503)},
     )
     def post(self, request):
         data = self.PasswordResetConfirmInput(data=request.data)

@@ -176,10 +176,9 @@ def password_reset_request(*, email: str) -> None:
     timing) is the same whether or not the address has an account."""
     from .tasks import send_password_reset_email
 
-    try:
-        send_password_reset_email.delay_on_commit(_normalize_email(email))
-    except Exception:  # the caller learns nothing either way; operators get the log
-        logger.exception("could not queue a password reset email")
+    address = _normalize_email(email)
+    # Robust: a broker outage is logged; the caller learns nothing either way.
+    transaction.on_commit(lambda: send_password_reset_email.delay(address), robust=True)
 
 
 def password_reset_email_send(*, email: str) -> None:

@@ -9,7 +9,7 @@ from idempotency.http import IDEMPOTENCY_PARAMETER, idempotent
 from markets.models import Side
 from thisthat.openapi import error_responses
 from thisthat.pagination import page_input, paginate
-from thisthat.serializers import InputSerializer
+from thisthat.serializers import InputSerializer, PlainDecimalField
 
 from . import selectors, services
 from .models import BetStatus
@@ -19,20 +19,15 @@ from .serializers import BetListOutput, BetOutput, BetPlacedOutput, BetSoldOutpu
 BET_ID = OpenApiParameter("bet_id", str, OpenApiParameter.PATH, description="Bet UUID.")
 
 
-def _number(**kwargs) -> serializers.DecimalField:
-    # Any precision gets through the parser; the rules (INVALID_BET_AMOUNT and friends) judge it.
-    return serializers.DecimalField(max_digits=None, decimal_places=None, **kwargs)
-
-
 class BetPlaceApi(APIView):
     throttle_scope = {"POST": "bets"}
 
     class BetPlaceInput(InputSerializer):
         market_id = serializers.UUIDField()
         side = serializers.ChoiceField(choices=Side.choices)
-        amount = _number()
-        expected_odds = _number(required=False, min_value=0, max_value=1)
-        max_slippage = _number(required=False, min_value=0, max_value=1, default=DEFAULT_MAX_SLIPPAGE)
+        amount = PlainDecimalField()
+        expected_odds = PlainDecimalField(required=False, min_value=0, max_value=1)
+        max_slippage = PlainDecimalField(required=False, min_value=0, max_value=1, default=DEFAULT_MAX_SLIPPAGE)
 
     @extend_schema(
         operation_id="bets_place",
@@ -82,7 +77,7 @@ class BetDetailApi(APIView):
 
 class BetSellApi(APIView):
     class BetSellInput(InputSerializer):
-        expected_value = _number(required=False, min_value=0)
+        expected_value = PlainDecimalField(required=False, min_value=0)
 
     @extend_schema(
         operation_id="bets_sell",

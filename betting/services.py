@@ -105,7 +105,7 @@ def bet_place(
     )
     log = {"bet_id": str(bet.id), "user_id": str(user_id), "market_id": str(market.id), "side": side}
     log |= {"amount": str(amount), "odds": str(odds)}
-    transaction.on_commit(lambda: logger.info("bet placed", extra=log))
+    transaction.on_commit(lambda: logger.info("bet placed", extra=log), robust=True)
     return BetPlaced(bet=bet, new_balance=entry.balance_after)
 
 

@@ -58,7 +58,7 @@ def board_page(*, board: str, period: str, limit: int, offset: int) -> BoardPage
     if run is None:
         return BoardPage(rows=[], total=0, updated_at=None)
     rows = board_cache.page(
-        board, period, limit, offset, run=run, load=lambda: board_rows(board, period, limit, offset, run=run)
+        board, period, limit, offset, run=run, load=lambda size, start: board_rows(board, period, size, start, run=run)
     )
     return BoardPage(rows=rows, total=run.users, updated_at=run.computed_at)
 

@@ -1,6 +1,8 @@
 from celery import shared_task
 from django.db import OperationalError
 
+from thisthat.cache import cache_or
+
 from . import cache as board_cache
 from . import services
 
@@ -20,6 +22,7 @@ def recompute_ranks() -> dict | None:
 
 
 def recompute_ranks_soon() -> None:
-    """Ask for a recomputation; a burst of requests (settlements) coalesces into one run."""
-    if board_cache.recompute_request():
+    """Ask for a recomputation; a burst of requests (settlements) coalesces into one run. With the
+    cache down nothing is asked: the beat run within 15 minutes catches up."""
+    if cache_or(board_cache.recompute_request, fallback=lambda: False, what="leaderboard recompute request"):
         recompute_ranks.apply_async(countdown=DEBOUNCE_SECONDS)

@@ -1,5 +1,7 @@
 """Listing pages are cached for LISTING_CACHE_SECONDS under a catalogue version; any write to
-markets bumps the version (after commit), so a cached page never outlives the data it shows."""
+markets bumps the version (after commit), so a cached page never outlives the data it shows.
+With the cache down, pages are built from the database on every request, and a bump that cannot
+reach the cache is skipped (pages cached before expire within LISTING_CACHE_SECONDS)."""
 
 import hashlib
 import json
@@ -9,6 +11,8 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
+
+from thisthat.cache import cache_or, cached
 
 LISTING_CACHE_SECONDS = 60
 _VERSION_KEY = "markets:catalogue-version"
@@ -28,17 +32,23 @@ def _version_start() -> None:
 
 
 def listing_cached(namespace: str, params: dict[str, Any], build: Callable[[], Any]) -> Any:
+    version = cache_or(_version, fallback=lambda: None, what="markets listing version")
+    if version is None:
+        return build()
     digest = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:32]
-    return cache.get_or_set(f"markets:{namespace}:v{_version()}:{digest}", build, timeout=LISTING_CACHE_SECONDS)
+    return cached(f"markets:{namespace}:v{version}:{digest}", build, timeout=LISTING_CACHE_SECONDS)
+
+
+def _bump() -> None:
+    try:
+        cache.incr(_VERSION_KEY)
+    except ValueError:  # no version yet: nothing cached under one either
+        _version_start()
 
 
 def listing_invalidate() -> None:
-    """Drop every cached listing once the current transaction commits."""
-
-    def bump() -> None:
-        try:
-            cache.incr(_VERSION_KEY)
-        except ValueError:  # no version yet: nothing cached under one either
-            _version_start()
-
-    transaction.on_commit(bump)
+    """Drop every cached listing once the current transaction commits. Robust, and quiet when the
+    cache is down, so it can never stop the hooks registered after it (e.g. a settlement)."""
+    transaction.on_commit(
+        lambda: cache_or(_bump, fallback=lambda: None, what="markets listing invalidation"), robust=True
+    )

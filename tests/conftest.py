@@ -1,3 +1,5 @@
+import socket
+
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
@@ -13,6 +15,28 @@ def _clean_cache():
     cache.delete_pattern("*")
     yield
     cache.delete_pattern("*")
+
+
+@pytest.fixture
+def take_cache_down(settings):
+    """Call to point the cache at a closed port, as if Redis were down (before the call, the real
+    Redis answers). The port stays bound but never listens: connections are refused, and nothing
+    else can start listening on it meanwhile."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+
+        def down() -> None:
+            settings.CACHES = {
+                "default": {
+                    "BACKEND": "django_redis.cache.RedisCache",
+                    "LOCATION": f"redis://127.0.0.1:{port}/0",
+                    "KEY_PREFIX": "redis-down",
+                    "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
+                }
+            }
+
+        yield down
 
 
 @pytest.fixture

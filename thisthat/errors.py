@@ -60,10 +60,8 @@ class Conflict(DomainError):
     status = 409
 
 
-class RateLimited(DomainError):
-    """A limit enforced by a service rather than by a throttle (e.g. purchases per hour)."""
-
-    code, status, message = "RATE_LIMIT_EXCEEDED", 429, "Too many requests; try again later."
+class RetryLater(DomainError):
+    """A refusal that tells the client when to try again (`Retry-After` and `details.retryAfter`)."""
 
     def __init__(self, message: str | None = None, *, retry_after: int, details: dict[str, Any] | None = None):
         self.retry_after = max(1, retry_after)
@@ -71,6 +69,19 @@ class RateLimited(DomainError):
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after)}
+
+
+class RateLimited(RetryLater):
+    """A limit enforced by a service rather than by a throttle (e.g. purchases per hour)."""
+
+    code, status, message = "RATE_LIMIT_EXCEEDED", 429, "Too many requests; try again later."
+
+
+class ServiceUnavailable(RetryLater):
+    """One of our own dependencies (the cache, the broker) is down and the request must not go on
+    without it, e.g. a login whose attempt counter cannot be checked."""
+
+    code, status, message = "SERVICE_UNAVAILABLE", 503, "Temporarily unavailable; try again shortly."
 
 
 def envelope(message: str, code: str, status: int, details: Any = None) -> dict[str, Any]:

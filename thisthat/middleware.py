@@ -3,6 +3,7 @@ import re
 import time
 import uuid
 
+from .http import client_address
 from .logging import request_id_var
 
 logger = logging.getLogger("thisthat.request")
@@ -32,6 +33,7 @@ class RequestLogMiddleware:
                 extra={
                     "method": request.method,
                     "path": request.path,
+                    "client": client_address(request),
                     "status": response.status_code,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                     "user_id": str(user.pk) if user is not None and user.is_authenticated else None,

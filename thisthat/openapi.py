@@ -22,7 +22,7 @@ _DESCRIPTIONS = {
     404: "Not found.",
     409: "Conflict with the current state.",
     429: "RATE_LIMIT_EXCEEDED; see the Retry-After header.",
-    503: "A dependency is unavailable.",
+    503: "A dependency is unavailable (UPSTREAM_UNAVAILABLE, or SERVICE_UNAVAILABLE with Retry-After).",
 }
 
 

@@ -1,6 +1,12 @@
+import re
 from collections.abc import Mapping
+from decimal import Decimal
 
 from rest_framework import serializers
+
+from .parsers import ExponentNumber
+
+_PLAIN_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 
 
 class InputSerializer(serializers.Serializer):
@@ -18,4 +24,26 @@ class InputSerializer(serializers.Serializer):
             }
             if errors:
                 raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+class PlainDecimalField(serializers.DecimalField):
+    """An amount, odds or value in a request: a JSON number, or a string in plain decimal notation
+    ("10", "10.50", "-3"). Refused: exponents (also as a JSON number: the parser marks those), "_",
+    non-ASCII digits, spaces, "NaN"/"Infinity", booleans. Python's Decimal() would take them all.
+    By default any precision gets through; the business rules judge it (e.g. INVALID_BET_AMOUNT)."""
+
+    default_error_messages = {"invalid": "A number in plain decimal notation is required, like 10 or 10.50."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", None)
+        kwargs.setdefault("decimal_places", None)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            if not _PLAIN_DECIMAL.fullmatch(data):
+                self.fail("invalid")
+        elif isinstance(data, bool | ExponentNumber) or not isinstance(data, int | Decimal):
+            self.fail("invalid")
         return super().to_internal_value(data)

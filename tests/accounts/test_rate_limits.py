@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -136,3 +137,17 @@ def test_a_users_budget_follows_the_user_across_ips(settings, user):
 
     assert [client.get(USERS_ME).status_code for client in clients[:3]] == [200, 200, 200]
     assert_rate_limited(clients[3].get(USERS_ME), max_wait=60)
+
+
+def test_limits_count_in_the_database_cache_of_embedded_mode(settings):
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "cache_entries"}
+    }
+    call_command("createcachetable")
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "login": "3/hour"}
+    client = client_from("10.1.1.1")
+    for _ in range(3):
+        assert_error(bad_login(client), 401, "INVALID_CREDENTIALS")
+
+    assert_rate_limited(bad_login(client), max_wait=3600)
+    assert_error(bad_login(client_from("10.1.1.2")), 401, "INVALID_CREDENTIALS")

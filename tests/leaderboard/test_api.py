@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from betting.models import BetStatus
+from leaderboard import cache as board_cache
 from leaderboard.cache import PREFILLED_LIMIT
 from leaderboard.services import ranks_recompute
 from tests.conftest import assert_error
@@ -337,20 +338,78 @@ def test_the_first_page_asked_for_with_an_explicit_default_limit_is_served_witho
 
 
 @BOARDS
-def test_a_deep_page_costs_a_few_queries_the_first_time_and_none_after(
-    field, api_client, django_assert_max_num_queries, django_assert_num_queries, url
+def test_any_page_within_the_prefilled_rows_is_sliced_from_the_cache_without_sql(
+    field, api_client, django_assert_num_queries, url
 ):
     ranks_recompute()
-    query = {"period": "day", "limit": 3, "offset": 4}
+
+    with django_assert_num_queries(0):
+        bodies = [
+            api_client.get(url, {"period": "day", "limit": limit, "offset": offset}).json()
+            for limit, offset in [(3, 4), (1, 0), (7, 2)]
+        ]
+
+    expected = expected_board(whole(url), "day", NOW)
+    assert [api_rows(body) for body in bodies] == [expected[4:7], expected[0:1], expected[2:9]]
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    """Blocks of 2 rows, the first 5 cached: the 9-user field then spans blocks and the uncached tail."""
+    monkeypatch.setattr(board_cache, "BLOCK_ROWS", 2)
+    monkeypatch.setattr(board_cache, "CACHED_BLOCKS", 5)
+
+
+@BOARDS
+def test_pages_across_several_blocks_are_assembled_from_one_read_then_served_from_the_cache(
+    field, small_blocks, api_client, django_assert_num_queries, url
+):
+    ranks_recompute()
+    pages = [(5, 1), (3, 4), (2, 7), (10, 0), (4, 6)]
+    expected = expected_board(whole(url), "all", NOW)
 
     with CaptureQueriesContext(connection) as first:
-        body = api_client.get(url, query).json()
+        api_client.get(url, {"limit": 5, "offset": 1})
+    assert 1 <= len(first.captured_queries) <= 2  # blocks 0-2 in one read: the ranked and the unranked slice
+    bodies = [api_client.get(url, {"limit": limit, "offset": offset}).json() for limit, offset in pages]
     with django_assert_num_queries(0):
-        again = api_client.get(url, query).json()
+        again = [api_client.get(url, {"limit": limit, "offset": offset}).json() for limit, offset in pages]
 
-    assert 1 <= len(first.captured_queries) <= 2  # the ranked slice and the unranked slice
-    assert api_rows(body) == expected_board(whole(url), "day", NOW)[4:7]
-    assert again == body
+    assert [api_rows(body) for body in bodies] == [expected[offset : offset + limit] for limit, offset in pages]
+    assert again == bodies
+
+
+def _block_keys() -> set[str]:
+    return set(cache.keys("leaderboard:*:block:*"))
+
+
+@BOARDS
+def test_pages_beyond_the_cached_blocks_are_read_from_the_database_every_time(field, small_blocks, api_client, url):
+    ranks_recompute()
+    api_client.get(url, {"limit": 10, "offset": 0})  # fills every cached block
+    cached_before = _block_keys()
+    expected = expected_board(whole(url), "all", NOW)
+
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as read:
+            body = api_client.get(url, {"limit": 3, "offset": 8}).json()  # reaches block 5
+        assert len(read.captured_queries) >= 1
+        assert api_rows(body) == expected[8:11]
+
+    assert _block_keys() == cached_before
+
+
+def test_the_cache_holds_a_bounded_number_of_pages_whatever_clients_ask(field, api_client, settings):
+    settings.RATE_LIMIT_ENABLED = False
+    ranks_recompute()
+
+    for url in (PNL_URL, VOLUME_URL):
+        for limit in (1, 2, 3, 7, 10, 20, 25, 50, 100, 1000):
+            for offset in (0, 1, 2, 3, 5, 8, 13, 95, 101, 250, 999, 5000):
+                assert api_client.get(url, {"limit": limit, "offset": offset}).status_code == 200
+
+    boards, periods = 2, len(PERIODS)
+    assert len(cache.keys("leaderboard:*")) <= boards * periods * board_cache.CACHED_BLOCKS + 1  # + the latest run
 
 
 def test_a_cold_cache_falls_back_to_the_database_and_refills_it(field, api_client, django_assert_num_queries):

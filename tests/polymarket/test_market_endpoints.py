@@ -278,6 +278,19 @@ def test_each_ingest_request_gets_its_own_task_id(client_for, apply_async, djang
     assert {call.kwargs["task_id"] for call in apply_async.call_args_list} == ids
 
 
+def test_a_broker_outage_when_queueing_an_ingestion_is_logged_not_a_server_error(
+    client_for, apply_async, django_capture_on_commit_callbacks
+):
+    apply_async.side_effect = ConnectionError("broker unreachable")
+    staff = client_for(UserFactory(is_staff=True))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff.post(INGEST)
+
+    assert response.status_code == 202
+    apply_async.assert_called_once()
+
+
 def test_get_on_ingest_is_405_for_staff(client_for, apply_async):
     body = assert_error(client_for(UserFactory(is_staff=True)).get(INGEST), 405, "METHOD_NOT_ALLOWED")
     assert "GET" in body["error"]

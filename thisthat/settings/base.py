@@ -49,7 +49,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "thisthat.apps.ThisthatAdminConfig",  # django.contrib.admin with a rate-limited login
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "corsheaders",
     "idempotency",
     "accounts",
     "markets",
@@ -75,6 +76,7 @@ MIDDLEWARE = [
     "thisthat.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",  # answers preflights before authentication sees them
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -194,6 +196,17 @@ SIMPLE_JWT = {
     "REVOKE_TOKEN_CLAIM": "pwd",
 }
 
+# --- HTTP clients: proxies and browsers ------------------------------------------------------
+# Proxies in front of the app that append to X-Forwarded-For (thisthat.http.client_address): rate
+# limits and the request log use the address the outermost one saw. 0 trusts REMOTE_ADDR only.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+# Browser origins allowed to call the API (e.g. the web app); none by default.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_HEADERS = ["authorization", "content-type", "idempotency-key", "x-request-id", "x-device-id"]
+CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After", "Idempotent-Replayed"]
+CORS_PREFLIGHT_MAX_AGE = 60 * 60
+
 # --- REST framework --------------------------------------------------------------------------
 RATE_LIMIT_ENABLED = env.bool("RATE_LIMIT_ENABLED", default=True)
 RATE_LIMITS = {
@@ -202,6 +215,7 @@ RATE_LIMITS = {
         "register": "5/hour",
         "login": "10/hour",
         "password_reset": "5/hour",
+        "admin_login": "10/hour",  # per address and per submitted account, each
         "bets": "30/min",
         "daily_reward": "5/min",
         "purchases": "5/hour",
@@ -218,9 +232,9 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_THROTTLE_CLASSES": ["thisthat.throttling.ScopedRateLimit"],
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),  # 0: trust REMOTE_ADDR, never X-Forwarded-For
+    "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_RENDERER_CLASSES": ["djangorestframework_camel_case.render.CamelCaseJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["djangorestframework_camel_case.parser.CamelCaseJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["thisthat.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "thisthat.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": False,
