@@ -1,7 +1,6 @@
 """Odds: the one check every source of odds passes (ingestion, odds sync, live reads, staff), and the
 shared price cache that live reads and the odds sync fill and that bets read (SPEC §6)."""
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -10,11 +9,10 @@ from uuid import UUID
 
 from django.core.cache import cache
 
+from thisthat.cache import cache_or
 from thisthat.money import ODDS_PLACES
 
 from .models import Side
-
-logger = logging.getLogger(__name__)
 
 SUM_TOLERANCE = Decimal("0.02")  # THIS + THAT must be 1 ± this
 PRICE_CACHE_SECONDS = 10
@@ -65,22 +63,17 @@ def _key(market_id: UUID) -> str:
 
 
 def price_cache_put_many(odds: dict[UUID, OddsPair], *, fetched_at: datetime) -> None:
-    """Share freshly fetched (and checked) odds with every process for PRICE_CACHE_SECONDS."""
-    try:
-        cache.set_many(
-            {_key(market_id): (pair.this, pair.that, fetched_at) for market_id, pair in odds.items()},
-            timeout=PRICE_CACHE_SECONDS,
-        )
-    except Exception:  # the cache is an accelerator: the stored odds still hold the prices
-        logger.warning("price cache unavailable; odds not shared", exc_info=True)
+    """Share freshly fetched (and checked) odds with every process for PRICE_CACHE_SECONDS; without
+    the cache the stored odds still hold the prices."""
+    values = {_key(market_id): (pair.this, pair.that, fetched_at) for market_id, pair in odds.items()}
+    cache_or(
+        lambda: cache.set_many(values, timeout=PRICE_CACHE_SECONDS), fallback=lambda: None, what="share fresh odds"
+    )
 
 
 def price_cache_get(market_id: UUID) -> CachedOdds | None:
-    try:
-        cached = cache.get(_key(market_id))
-    except Exception:  # unreachable cache: callers fall back to the stored odds
-        logger.warning("price cache unavailable", exc_info=True)
-        return None
+    """The shared fresh odds of a market, or None (not cached, or the cache is unreachable)."""
+    cached = cache_or(lambda: cache.get(_key(market_id)), fallback=lambda: None, what="read fresh odds")
     if cached is None:
         return None
     this, that, fetched_at = cached

@@ -15,10 +15,9 @@ from markets.models import Market
 from markets.selectors import market_get
 from thisthat.openapi import error_responses
 
-from .connection import circuit_breaker, rate_limiter
 from .errors import PolymarketUnavailable
 from .prices import NoOddsAvailable, live_odds
-from .selectors import external_api_status
+from .selectors import circuit_breaker_status, external_api_status, rate_limit_status
 from .serializers import LiveOddsOutput, MarketFullOutput, TaskQueuedOutput
 from .tasks import ingest_markets
 
@@ -105,7 +104,8 @@ class ExternalApisApi(APIView):
     permission_classes = [IsAdminUser]
 
     @extend_schema(
-        operation_id="monitoring_external_apis", responses={200: ExternalApisOutput, **error_responses(401, 403)}
+        operation_id="monitoring_external_apis",
+        responses={200: ExternalApisOutput, **error_responses(401, 403, 503)},
     )
     def get(self, request):
         return Response(external_api_status())
@@ -116,17 +116,18 @@ class CircuitBreakerApi(APIView):
 
     @extend_schema(
         operation_id="monitoring_polymarket_circuit_breaker",
-        responses={200: CircuitBreakerOutput, **error_responses(401, 403)},
+        responses={200: CircuitBreakerOutput, **error_responses(401, 403, 503)},
     )
     def get(self, request):
-        return Response(circuit_breaker().snapshot())
+        return Response(circuit_breaker_status())
 
 
 class RateLimitApi(APIView):
     permission_classes = [IsAdminUser]
 
     @extend_schema(
-        operation_id="monitoring_polymarket_rate_limit", responses={200: RateLimitOutput, **error_responses(401, 403)}
+        operation_id="monitoring_polymarket_rate_limit",
+        responses={200: RateLimitOutput, **error_responses(401, 403, 503)},
     )
     def get(self, request):
-        return Response(rate_limiter().snapshot())
+        return Response(rate_limit_status())

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from markets.models import Market, MarketStatus, MarketType
 from markets.odds import OddsPair, coherent_odds, price_cache_get, price_cache_put_many
+from thisthat.cache import CACHE_ERRORS, cache_unavailable
 
 from .client import UnexpectedPayload, UpstreamRejected
 from .connection import polymarket_client
@@ -65,8 +66,8 @@ def _fetched_odds(market: Market) -> OddsPair | None:
     except (UpstreamUnavailable, UpstreamRejected, UnexpectedPayload) as exc:
         logger.info("live odds fall back to stored odds", extra={"market_id": str(market.id), "reason": str(exc)})
         return None
-    except Exception:  # the shared state (limiter, breaker) is unreachable: serve what is stored
-        logger.warning("live odds fall back to stored odds", extra={"market_id": str(market.id)}, exc_info=True)
+    except CACHE_ERRORS as exc:  # the live budget and breaker live in the cache: serve what is stored
+        cache_unavailable("live odds budget", exc)
         return None
     pair = coherent_odds(prices.get(tokens[0]), prices.get(tokens[1]))
     if pair is None:
