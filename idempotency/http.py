@@ -28,7 +28,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
-from thisthat.errors import DomainError, ValidationFailed, api_exception_handler
+from thisthat.errors import DomainError, ValidationFailed
+from thisthat.handlers import api_exception_handler
 
 from .errors import IdempotencyConflict
 from .models import IdempotencyKey

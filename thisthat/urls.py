@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from .errors import unknown_endpoint
+from .handlers import unknown_endpoint
 from .ops import HealthApi, ReadyApi
 
 api_v1 = [
@@ -25,7 +25,7 @@ urlpatterns = [
     re_path(r"^(?!admin|static/)", unknown_endpoint),
 ]
 
-handler400 = "thisthat.errors.bad_request"
-handler403 = "thisthat.errors.permission_denied"
-handler404 = "thisthat.errors.page_not_found"
-handler500 = "thisthat.errors.server_error"
+handler400 = "thisthat.handlers.bad_request"
+handler403 = "thisthat.handlers.permission_denied"
+handler404 = "thisthat.handlers.page_not_found"
+handler500 = "thisthat.handlers.server_error"

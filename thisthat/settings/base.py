@@ -235,7 +235,7 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_RENDERER_CLASSES": ["djangorestframework_camel_case.render.CamelCaseJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["thisthat.parsers.JSONParser"],
-    "EXCEPTION_HANDLER": "thisthat.errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "thisthat.handlers.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": False,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -350,4 +350,4 @@ LOGGING = {
     },
 }
 
-CSRF_FAILURE_VIEW = "thisthat.errors.csrf_failure"
+CSRF_FAILURE_VIEW = "thisthat.handlers.csrf_failure"
