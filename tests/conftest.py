@@ -5,7 +5,6 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.tokens import token_pair_issue
-from economy.selectors import users_with_unreconciled_balance
 from tests.factories import UserFactory
 
 
@@ -65,19 +64,3 @@ def client_for():
         return client
 
     return make
-
-
-def assert_error(response, status: int, code: str) -> dict:
-    """The response is the spec's error envelope with this status and code."""
-    body = response.json()
-    assert response.status_code == status, body
-    assert set(body) == {"error", "code", "statusCode", "details"}, body
-    assert body["code"] == code, body
-    assert body["statusCode"] == status
-    assert isinstance(body["error"], str) and body["error"]
-    assert isinstance(body["details"], dict)
-    return body
-
-
-def assert_ledger_reconciles() -> None:
-    assert list(users_with_unreconciled_balance()) == []

@@ -16,8 +16,8 @@ from accounts.models import REFERRAL_ALPHABET, User
 from accounts.tokens import token_pair_issue
 from economy.models import LedgerEntry, LedgerKind
 from tests.accounts.contract import PROFILE_FIELDS
-from tests.conftest import assert_error, assert_ledger_reconciles
 from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.helpers.assertions import assert_error, assert_ledger_reconciles
 
 REGISTER = "/api/v1/auth/register"
 LOGIN = "/api/v1/auth/login"

@@ -10,9 +10,9 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from accounts.tokens import token_pair_issue
 from economy.models import LedgerEntry, LedgerKind
-from tests.concurrency import run_together
-from tests.conftest import assert_ledger_reconciles
 from tests.factories import UserFactory
+from tests.helpers.assertions import assert_ledger_reconciles
+from tests.helpers.concurrency import run_together
 
 REGISTER = "/api/v1/auth/register"
 REFRESH = "/api/v1/auth/refresh"

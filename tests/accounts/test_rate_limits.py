@@ -9,8 +9,8 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.tokens import token_pair_issue
-from tests.conftest import assert_error
 from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.helpers.assertions import assert_error
 
 LOGIN = "/api/v1/auth/login"
 REGISTER = "/api/v1/auth/register"

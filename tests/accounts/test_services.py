@@ -16,8 +16,8 @@ from accounts.services import user_create
 from economy.errors import DuplicateLedgerPosting
 from economy.models import LedgerEntry, LedgerKind
 from economy.services import ledger_post
-from tests.conftest import assert_ledger_reconciles
 from tests.factories import UserFactory
+from tests.helpers.assertions import assert_ledger_reconciles
 from thisthat.settings import base as base_settings
 
 pytestmark = pytest.mark.django_db

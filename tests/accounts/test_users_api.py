@@ -7,8 +7,8 @@ import pytest
 
 from accounts.models import User
 from tests.accounts.contract import PROFILE_FIELDS
-from tests.conftest import assert_error
 from tests.factories import UserFactory
+from tests.helpers.assertions import assert_error
 
 USERS_ME = "/api/v1/users/me"
 

@@ -15,9 +15,9 @@ from economy.models import LedgerKind
 from markets.errors import MarketClosed
 from markets.models import Market, Resolution, ResolutionSource
 from markets.services import market_mark_resolved
-from tests.betting.conftest import balance_of, fresh, ledger_rows, place, run_in_parallel
-from tests.conftest import assert_ledger_reconciles
 from tests.factories import MarketFactory, UserFactory
+from tests.helpers.assertions import assert_ledger_reconciles
+from tests.helpers.betting import balance_of, fresh, ledger_rows, place, run_in_parallel
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,9 +10,9 @@ from django.utils import timezone
 from betting.models import Bet, BetStatus
 from markets.models import Market, MarketType
 from markets.odds import OddsPair, price_cache_put_many
-from tests.betting.conftest import BETS, balance_of, payload, place, sell_url
-from tests.conftest import assert_error, assert_ledger_reconciles
 from tests.factories import MarketFactory
+from tests.helpers.assertions import assert_error, assert_ledger_reconciles
+from tests.helpers.betting import BETS, balance_of, payload, place, sell_url
 
 pytestmark = pytest.mark.django_db
 

@@ -15,27 +15,22 @@ from betting.models import Bet
 from economy.models import LedgerKind
 from idempotency.models import IdempotencyKey
 from markets.models import MarketStatus, MarketType, Resolution
-from tests.betting.conftest import BETS, balance_of, fresh, ledger_rows, money, odds, payload, set_odds
-from tests.conftest import assert_error
 from tests.factories import MarketFactory, UserFactory
+from tests.helpers.assertions import assert_error
+from tests.helpers.betting import (
+    BET_KEYS,
+    BET_MARKET_KEYS,
+    BETS,
+    balance_of,
+    fresh,
+    ledger_rows,
+    money,
+    odds,
+    payload,
+    set_odds,
+)
 
 pytestmark = pytest.mark.django_db
-
-BET_KEYS = {
-    "id",
-    "userId",
-    "marketId",
-    "market",
-    "side",
-    "amount",
-    "oddsAtBet",
-    "potentialPayout",
-    "actualPayout",
-    "status",
-    "placedAt",
-    "resolvedAt",
-}
-BET_MARKET_KEYS = {"id", "title", "thisOption", "thatOption", "status"}
 
 
 def post(client: APIClient, body: dict, **headers):

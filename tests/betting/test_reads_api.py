@@ -13,9 +13,9 @@ from django.utils import timezone
 from betting.models import Bet, BetStatus
 from betting.services import bet_sell, market_resolve, market_settle
 from markets.models import Resolution
-from tests.betting.conftest import BETS_ME, PORTFOLIO, bet_url, money, odds, place, set_odds
-from tests.conftest import assert_error
 from tests.factories import MarketFactory, UserFactory
+from tests.helpers.assertions import assert_error
+from tests.helpers.betting import BETS_ME, PORTFOLIO, bet_url, money, odds, place, set_odds
 
 pytestmark = pytest.mark.django_db
 

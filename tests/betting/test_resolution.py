@@ -25,9 +25,9 @@ from leaderboard.tasks import DEBOUNCE_SECONDS, recompute_ranks
 from markets.errors import MarketClosed, MarketNotFound
 from markets.models import Market, MarketStatus, Resolution, ResolutionSource
 from markets.services import market_mark_resolved
-from tests.betting.conftest import balance_of, fresh, ledger_rows, place, set_odds
-from tests.conftest import assert_ledger_reconciles
 from tests.factories import MarketFactory, UserFactory
+from tests.helpers.assertions import assert_ledger_reconciles
+from tests.helpers.betting import balance_of, fresh, ledger_rows, place, set_odds
 
 pytestmark = pytest.mark.django_db
 

@@ -12,10 +12,9 @@ from betting.models import Bet, BetStatus
 from betting.services import market_resolve, market_settle
 from economy.models import LedgerKind
 from markets.models import Market, MarketStatus, Resolution
-from tests.betting.conftest import balance_of, fresh, ledger_rows, money, place, sell_url, set_odds
-from tests.betting.test_place_api import BET_KEYS
-from tests.conftest import assert_error
 from tests.factories import UserFactory
+from tests.helpers.assertions import assert_error
+from tests.helpers.betting import BET_KEYS, balance_of, fresh, ledger_rows, money, place, sell_url, set_odds
 
 pytestmark = pytest.mark.django_db
 

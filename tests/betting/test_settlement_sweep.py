@@ -7,9 +7,9 @@ from django_celery_beat.models import PeriodicTask
 from betting.models import BetStatus
 from betting.tasks import settle_unfinished_markets
 from markets.models import Market, MarketStatus, Resolution
-from tests.betting.conftest import place
-from tests.conftest import assert_ledger_reconciles
 from tests.factories import MarketFactory, UserFactory
+from tests.helpers.assertions import assert_ledger_reconciles
+from tests.helpers.betting import place
 
 pytestmark = pytest.mark.django_db
 

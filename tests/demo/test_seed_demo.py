@@ -5,7 +5,7 @@ from django.test import override_settings
 from accounts.models import User
 from demo.services import DEMO_STAFF_EMAIL, demo_seed
 from markets.models import Market
-from tests.conftest import assert_ledger_reconciles
+from tests.helpers.assertions import assert_ledger_reconciles
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,8 @@ from accounts.models import User
 from economy.errors import BalanceLimit, InsufficientBalance
 from economy.models import DailyReward, LedgerEntry, LedgerKind, Purchase
 from economy.services import credit_adjust, daily_reward_claim, purchase_create
-from tests.conftest import assert_ledger_reconciles
 from tests.factories import CreditPackageFactory, UserFactory
+from tests.helpers.assertions import assert_ledger_reconciles
 from thisthat.errors import ValidationFailed
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,8 @@ from accounts.models import User
 from economy.errors import BalanceLimit, DailyRewardClaimed
 from economy.models import DailyReward, LedgerEntry, LedgerKind
 from economy.services import daily_reward_claim
-from tests.conftest import assert_error, assert_ledger_reconciles
 from tests.factories import UserFactory
+from tests.helpers.assertions import assert_error, assert_ledger_reconciles
 
 pytestmark = pytest.mark.django_db
 

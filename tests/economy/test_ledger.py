@@ -11,8 +11,8 @@ from accounts.models import User
 from economy.errors import BalanceLimit, DuplicateLedgerPosting, InsufficientBalance
 from economy.models import ONCE_PER_REFERENCE, LedgerEntry, LedgerKind
 from economy.services import ledger_post
-from tests.conftest import assert_ledger_reconciles
 from tests.factories import UserFactory
+from tests.helpers.assertions import assert_ledger_reconciles
 
 pytestmark = pytest.mark.django_db
 

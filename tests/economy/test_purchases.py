@@ -15,8 +15,8 @@ from economy.models import CreditPackage, LedgerEntry, LedgerKind, Purchase, Pur
 from economy.payments import Charge, ChargeResult, ManualProvider, PaymentProvider, payment_provider
 from economy.services import purchase_complete, purchase_create
 from idempotency.models import IdempotencyKey
-from tests.conftest import assert_error, assert_ledger_reconciles
 from tests.factories import CreditPackageFactory, UserFactory
+from tests.helpers.assertions import assert_error, assert_ledger_reconciles
 from thisthat.errors import RateLimited, ValidationFailed
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,8 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import REFERRAL_ALPHABET, User
 from economy.models import LedgerEntry, LedgerKind
-from tests.conftest import assert_error, assert_ledger_reconciles
 from tests.factories import UserFactory
+from tests.helpers.assertions import assert_error, assert_ledger_reconciles
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ from django.test.utils import CaptureQueriesContext
 
 from economy.models import LedgerKind
 from economy.services import credit_adjust, ledger_post
-from tests.conftest import assert_error
 from tests.factories import UserFactory
+from tests.helpers.assertions import assert_error
 
 pytestmark = pytest.mark.django_db
 

@@ -14,9 +14,9 @@ from betting.models import BetStatus
 from leaderboard import cache as board_cache
 from leaderboard.cache import PREFILLED_LIMIT
 from leaderboard.services import ranks_recompute
-from tests.conftest import assert_error
 from tests.factories import UserFactory
-from tests.leaderboard.conftest import (
+from tests.helpers.assertions import assert_error
+from tests.helpers.leaderboard import (
     ME_URL,
     PERIODS,
     PNL_URL,

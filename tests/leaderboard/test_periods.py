@@ -7,7 +7,7 @@ import pytest
 
 from leaderboard.models import Period
 from leaderboard.periods import EPOCH, period_start
-from tests.leaderboard.conftest import at
+from tests.helpers.leaderboard import at
 
 
 @pytest.mark.parametrize(

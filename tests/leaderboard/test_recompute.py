@@ -18,9 +18,9 @@ from leaderboard import cache as board_cache
 from leaderboard.models import RankingRun, Standing
 from leaderboard.services import ranks_recompute
 from markets.models import MarketType, Resolution, ResolutionSource
-from tests.betting.conftest import set_odds
 from tests.factories import MarketFactory, UserFactory
-from tests.leaderboard.conftest import (
+from tests.helpers.betting import set_odds
+from tests.helpers.leaderboard import (
     PERIODS,
     PNL_URL,
     USERS_ME,

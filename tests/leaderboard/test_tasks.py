@@ -20,9 +20,9 @@ from leaderboard import services
 from leaderboard.models import RankingRun, Standing
 from leaderboard.tasks import DEBOUNCE_SECONDS, recompute_ranks, recompute_ranks_soon
 from markets.models import Resolution, ResolutionSource
-from tests.betting.conftest import run_in_parallel
 from tests.factories import MarketFactory, UserFactory
-from tests.leaderboard.conftest import bet, expected_standings
+from tests.helpers.betting import run_in_parallel
+from tests.helpers.leaderboard import bet, expected_standings
 from thisthat.locks import cache_lock
 
 D = Decimal

@@ -7,9 +7,9 @@ import pytest
 from django.utils import timezone
 
 from markets.models import MarketStatus, MarketType, Resolution
-from tests.conftest import assert_error
 from tests.factories import MarketFactory
-from tests.markets.builders import MARKET_FIELDS
+from tests.helpers.assertions import assert_error
+from tests.helpers.markets import MARKET_FIELDS
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from markets.models import Market, MarketStatus, MarketType, Resolution
 from markets.services import OddsUpdate, market_create_credits, market_odds_update_many, markets_upsert_external
-from tests.conftest import assert_error
 from tests.factories import MarketFactory
-from tests.markets.builders import MARKET_FIELDS, external_market, parse_timestamp
+from tests.helpers.assertions import assert_error
+from tests.helpers.markets import MARKET_FIELDS, external_market, parse_timestamp
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from markets.services import (
     markets_upsert_external,
 )
 from tests.factories import MarketFactory
-from tests.markets.builders import external_market
+from tests.helpers.markets import external_market
 from thisthat.errors import ValidationFailed
 
 pytestmark = pytest.mark.django_db

@@ -2,24 +2,7 @@ import pytest
 
 from polymarket.client import PolymarketClient, RetryPolicy
 from polymarket.resilience import CircuitBreaker, RateLimiter
-
-GAMMA = "https://gamma.test"
-CLOB = "https://clob.test"
-
-
-class FakeClock:
-    """Time that only moves when the code under test sleeps (or a test advances it)."""
-
-    def __init__(self, now: float = 1_800_000_000.0):
-        self.now = now
-        self.sleeps: list[float] = []
-
-    def time(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+from tests.helpers.polymarket import CLOB, GAMMA, FakeClock
 
 
 @pytest.fixture

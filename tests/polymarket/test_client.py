@@ -8,7 +8,7 @@ from responses import matchers
 
 from polymarket.client import UnexpectedPayload, UpstreamRejected
 from polymarket.resilience import BudgetExhausted, CircuitOpen, RateLimiter, UpstreamUnavailable
-from tests.polymarket.conftest import CLOB, GAMMA
+from tests.helpers.polymarket import CLOB, GAMMA
 from tests.polymarket.payloads import gamma_rows, load
 
 KEYSET = f"{GAMMA}/markets/keyset"

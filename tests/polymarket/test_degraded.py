@@ -7,8 +7,8 @@ import responses
 from django.utils import timezone
 
 from markets.models import Market
-from tests.conftest import assert_error
 from tests.factories import MarketFactory, UserFactory
+from tests.helpers.assertions import assert_error
 
 pytestmark = pytest.mark.django_db
 

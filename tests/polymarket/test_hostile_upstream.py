@@ -11,12 +11,11 @@ from markets.models import Market
 from polymarket.client import UnexpectedPayload
 from polymarket.mapping import Skip, gamma_to_market
 from polymarket.services import markets_ingest
-from tests.betting.conftest import place
 from tests.factories import UserFactory
-from tests.markets.builders import external_market
-from tests.polymarket.conftest import CLOB, GAMMA
+from tests.helpers.betting import place
+from tests.helpers.markets import external_market
+from tests.helpers.polymarket import CLOB, GAMMA, serve_pages
 from tests.polymarket.payloads import gamma_open, gamma_rows
-from tests.polymarket.test_ingest import serve_pages
 
 pytestmark = pytest.mark.django_db
 

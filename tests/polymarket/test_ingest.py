@@ -12,27 +12,10 @@ from markets.models import Market, MarketStatus
 from polymarket import tasks
 from polymarket.services import markets_ingest
 from tests.factories import MarketFactory
-from tests.polymarket.conftest import CLOB, GAMMA
+from tests.helpers.polymarket import CLOB, GAMMA, KEYSET, serve_pages
 from tests.polymarket.payloads import gamma_open, gamma_rows, load
 
-KEYSET = f"{GAMMA}/markets/keyset"
 pytestmark = pytest.mark.django_db
-
-
-def serve_pages(*pages: list[dict], last_cursor: str | None = None) -> None:
-    """Register a keyset listing: page i answers to after_cursor=c{i} (page 0 to no cursor)."""
-
-    def answer(request):
-        cursor = request.params.get("after_cursor")
-        index = 0 if cursor is None else int(cursor[1:])
-        body = {"markets": pages[index]}
-        if index + 1 < len(pages):
-            body["next_cursor"] = f"c{index + 1}"
-        elif last_cursor is not None:
-            body["next_cursor"] = last_cursor
-        return 200, {}, json.dumps(body)
-
-    responses.add_callback(responses.GET, KEYSET, callback=answer)
 
 
 @responses.activate

@@ -17,9 +17,9 @@ from responses import matchers
 from markets.models import MarketStatus, MarketType, Resolution
 from markets.odds import OddsPair, price_cache_get, price_cache_put_many
 from polymarket.connection import circuit_breaker, rate_limiter
-from tests.conftest import assert_error
 from tests.factories import MarketFactory, UserFactory
-from tests.markets.builders import parse_timestamp
+from tests.helpers.assertions import assert_error
+from tests.helpers.markets import parse_timestamp
 
 pytestmark = pytest.mark.django_db
 

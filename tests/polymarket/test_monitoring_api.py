@@ -4,9 +4,9 @@ from django.test import override_settings
 
 from polymarket.connection import circuit_breaker, rate_limiter
 from polymarket.services import markets_ingest
-from tests.conftest import assert_error
 from tests.factories import UserFactory
-from tests.polymarket.conftest import CLOB, GAMMA
+from tests.helpers.assertions import assert_error
+from tests.helpers.polymarket import CLOB, GAMMA
 from tests.polymarket.payloads import gamma_rows
 
 pytestmark = pytest.mark.django_db

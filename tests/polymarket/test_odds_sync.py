@@ -10,9 +10,9 @@ from django_celery_beat.models import PeriodicTask
 from markets.models import Market, MarketStatus, MarketType
 from markets.odds import price_cache_get
 from polymarket.services import odds_sync
-from tests.betting.conftest import place
 from tests.factories import MarketFactory, UserFactory
-from tests.polymarket.conftest import CLOB, GAMMA
+from tests.helpers.betting import place
+from tests.helpers.polymarket import CLOB, GAMMA
 
 MIDPOINTS = f"{CLOB}/midpoints"
 pytestmark = pytest.mark.django_db

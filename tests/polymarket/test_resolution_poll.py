@@ -21,7 +21,7 @@ from polymarket import tasks
 from polymarket.resolution import resolutions_poll
 from polymarket.services import last_successes
 from tests.factories import MarketFactory, UserFactory
-from tests.polymarket.conftest import CLOB, GAMMA
+from tests.helpers.polymarket import CLOB, GAMMA
 from tests.polymarket.payloads import load
 from thisthat.locks import cache_lock
 

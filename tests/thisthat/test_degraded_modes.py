@@ -13,9 +13,9 @@ from accounts.tokens import token_pair_issue
 from betting.models import Bet, BetStatus
 from leaderboard.services import ranks_recompute
 from markets.models import MarketStatus, MarketType, Resolution
-from tests.betting.conftest import balance_of, place
-from tests.conftest import assert_error, assert_ledger_reconciles
 from tests.factories import DEFAULT_PASSWORD, MarketFactory, UserFactory
+from tests.helpers.assertions import assert_error, assert_ledger_reconciles
+from tests.helpers.betting import balance_of, place
 
 
 def bearer(user) -> APIClient:

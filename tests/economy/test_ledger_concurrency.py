@@ -12,9 +12,9 @@ from accounts.models import User
 from economy.errors import DuplicateLedgerPosting, InsufficientBalance
 from economy.models import LedgerEntry, LedgerKind
 from economy.services import ledger_post
-from tests.concurrency import run_together
-from tests.conftest import assert_ledger_reconciles
 from tests.factories import UserFactory
+from tests.helpers.assertions import assert_ledger_reconciles
+from tests.helpers.concurrency import run_together
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

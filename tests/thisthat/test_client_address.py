@@ -6,7 +6,7 @@ import logging
 import pytest
 from rest_framework.test import APIClient
 
-from tests.conftest import assert_error
+from tests.helpers.assertions import assert_error
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from django.contrib.sessions.middleware import SessionMiddleware
 from django.test import Client
 from rest_framework.test import APIClient
 
-from tests.conftest import assert_error
+from tests.helpers.assertions import assert_error
 
 pytestmark = pytest.mark.django_db
 

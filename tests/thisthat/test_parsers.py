@@ -7,9 +7,9 @@ from decimal import Decimal
 import pytest
 
 from betting.models import Bet
-from tests.betting.conftest import BETS, balance_of, place, sell_url
-from tests.conftest import assert_error
 from tests.factories import MarketFactory
+from tests.helpers.assertions import assert_error
+from tests.helpers.betting import BETS, balance_of, place, sell_url
 
 pytestmark = pytest.mark.django_db
 

@@ -13,9 +13,9 @@ from economy.errors import DailyRewardClaimed
 from economy.models import DailyReward, LedgerEntry, LedgerKind, Purchase
 from economy.services import daily_reward_claim
 from idempotency.models import IdempotencyKey
-from tests.concurrency import run_together
-from tests.conftest import assert_ledger_reconciles
 from tests.factories import CreditPackageFactory, UserFactory
+from tests.helpers.assertions import assert_ledger_reconciles
+from tests.helpers.concurrency import run_together
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import assert_error
+from tests.helpers.assertions import assert_error
 from thisthat.ops import ReadyApi
 
 pytestmark = pytest.mark.django_db

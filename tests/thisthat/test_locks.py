@@ -105,7 +105,7 @@ def _holds_past_its_timeout(name: str, timeout: int) -> None:
 
 
 def test_a_run_longer_than_the_lock_timeout_keeps_the_lock():
-    _holds_past_its_timeout("tests.core.test_locks._holds_past_its_timeout.<locals>.long_job", timeout=2)
+    _holds_past_its_timeout("tests.thisthat.test_locks._holds_past_its_timeout.<locals>.long_job", timeout=2)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -115,4 +115,4 @@ def test_on_the_database_cache_a_long_run_keeps_the_lock_too(settings):
     }
     call_command("createcachetable")  # embedded mode's table (make migrate creates it)
 
-    _holds_past_its_timeout("tests.core.test_locks._holds_past_its_timeout.<locals>.long_job", timeout=2)
+    _holds_past_its_timeout("tests.thisthat.test_locks._holds_past_its_timeout.<locals>.long_job", timeout=2)

@@ -1,0 +1,1 @@
+"""Helpers the test packages share (conftest.py files hold fixtures only)."""
