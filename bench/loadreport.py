@@ -90,6 +90,8 @@ class Measured:
     connections: int
     result: WrkResult
     level: str | None = None  # a key of SPEC_P95_MS, for the mixed workload
+    bare_req_per_s: float | None = None  # the bare view measured just before, for the ratio
+    load: str = ""  # the 1-minute load average before the run: how busy the machine was
 
 
 def within_level(measured: Measured) -> bool | None:
@@ -107,18 +109,21 @@ def _ms(value: float) -> str:
     return f"{value:.1f}" if value < 10 else f"{value:.0f}"
 
 
-def scenario_table(rows: Sequence[Measured], *, bare_req_per_s: float) -> str:
-    """The markdown table of the single-endpoint scenarios, each with its share of the bare view."""
+def scenario_table(rows: Sequence[Measured]) -> str:
+    """The markdown table of the single-endpoint scenarios, each with its share of the bare view
+    measured just before it (so a busy moment of the machine weighs on both)."""
     lines = [
-        "| scenario | req/s | p50 ms | p95 ms | p99 ms | errors | ratio to bare |",
-        "|---|---|---|---|---|---|---|",
+        "| scenario | req/s | p50 ms | p95 ms | p99 ms | errors | ratio to bare | bare req/s beside | load avg |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         result = row.result
-        ratio = f"{result.req_per_s / bare_req_per_s:.0%}" if bare_req_per_s else "-"
+        bare = row.bare_req_per_s
+        ratio = f"{result.req_per_s / bare:.0%}" if bare else "-"
         lines.append(
             f"| {row.name} | {_number(result.req_per_s)} | {_ms(result.p50_ms)} | {_ms(result.p95_ms)} "
-            f"| {_ms(result.p99_ms)} | {result.errors_text()} | {ratio} |"
+            f"| {_ms(result.p99_ms)} | {result.errors_text()} | {ratio} | {_number(bare) if bare else '-'} "
+            f"| {row.load or '-'} |"
         )
     return "\n".join(lines)
 

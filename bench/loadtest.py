@@ -26,7 +26,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -219,20 +219,31 @@ class Run:
             print(f"  ! {scenario.name}: the pool of one-shot requests ran out; req/s is understated", flush=True)
         return result
 
-    def single(self, scenario: Scenario) -> WrkResult:
+    def single(self, scenario: Scenario, *, duration: int | None = None) -> Measured:
         if scenario.before:
             scenario.before()
         load = Path("/proc/loadavg").read_text().split()[0]
         process = self.launch(
-            scenario, connections=self.args.connections, duration=self.args.duration, threads=self.args.wrk_threads
+            scenario,
+            connections=self.args.connections,
+            duration=duration or self.args.duration,
+            threads=self.args.wrk_threads,
         )
-        result = self.finish(scenario, process)
+        return Measured(scenario.name, self.args.connections, self.finish(scenario, process), load=load)
+
+    def paired(self, scenario: Scenario, bare: Scenario) -> Measured:
+        """The scenario, right after the bare view: a busy moment of the machine weighs on both."""
+        beside = self.single(Scenario(f"bare_{scenario.key}", bare.name, bare.lines, server="bare"),
+                             duration=self.args.bare_duration)  # fmt: skip
+        measured = self.single(scenario)
+        result = measured.result
         print(
-            f"  {scenario.name}: {result.req_per_s:,.0f} req/s, p50 {result.p50_ms:.1f} / p95 {result.p95_ms:.1f} / "
-            f"p99 {result.p99_ms:.1f} ms, errors {result.errors_text()} (load average {load} before)",
+            f"  {scenario.name}: {result.req_per_s:,.0f} req/s ({result.req_per_s / beside.result.req_per_s:.0%} of "
+            f"the bare view's {beside.result.req_per_s:,.0f}), p50 {result.p50_ms:.1f} / p95 {result.p95_ms:.1f} / "
+            f"p99 {result.p99_ms:.1f} ms, errors {result.errors_text()}, load average {measured.load}",
             flush=True,
         )
-        return result
+        return replace(measured, bare_req_per_s=beside.result.req_per_s)
 
     def mixed(self, scenarios: list[Scenario]) -> list[Measured]:
         processes = [
@@ -363,6 +374,7 @@ def main() -> None:
     parser.add_argument("--wrk-threads", type=int, default=2, help="wrk -t per scenario")
     parser.add_argument("--duration", type=int, default=10, help="seconds per scenario")
     parser.add_argument("--timeout", type=int, default=10, help="wrk --timeout in seconds")
+    parser.add_argument("--bare-duration", type=int, default=5, help="seconds of bare view before each scenario")
     parser.add_argument("--mixed-connections", type=int, default=500)
     parser.add_argument("--mixed-duration", type=int, default=30, help="seconds (odds must stay under 60 s old)")
     parser.add_argument("--only", default="", help="comma-separated scenario keys (the bare view always runs)")
@@ -406,7 +418,7 @@ def main() -> None:
         [sys.executable, "-m", "bench.load_fixtures", "seed", "--out", str(fixtures_file), "--users", str(args.users),
          "--board-users", str(args.board_users), "--credits-markets", str(args.credits_markets),
          "--sell-bets-per-user", str(args.sell_bets_per_user)],
-        cwd=ROOT, env=env, check=True,
+        cwd=ROOT, env={**env, "LOG_LEVEL": "WARNING"}, check=True,  # the seed's services log every step
     )  # fmt: skip
     fixtures = json.loads(fixtures_file.read_text())
 
@@ -434,9 +446,7 @@ def main() -> None:
             if scenario.lines:
                 run.launch(scenario, connections=8, duration=3, threads=1).communicate()
         print(f"\nseeded and warm in {time.monotonic() - started:.0f} s; scenarios:", flush=True)
-        bare_first = run.single(bare)
-        results = [(scenario, run.single(scenario)) for scenario in single]
-        bare_last = run.single(Scenario("bare_end", "bare DRF view, again", bare.lines, server="bare"))
+        rows = [run.paired(scenario, bare) for scenario in single]
         if not args.no_mixed:
             fresh_odds()
             sync_odds()
@@ -447,17 +457,17 @@ def main() -> None:
         stop(bare_server)
         standin.shutdown()
 
-    bare_req_s = (bare_first.req_per_s + bare_last.req_per_s) / 2
-    rows = [
-        Measured(bare.name, args.connections, bare_first),
-        Measured("bare DRF view, again (after the scenarios)", args.connections, bare_last),
-        *(Measured(scenario.name, args.connections, result) for scenario, result in results),
-    ]
+    bare_runs = sorted(
+        (measured for scenario, measured in run.measured if scenario.server == "bare"), key=lambda r: r.req_per_s
+    )
+    median = bare_runs[len(bare_runs) // 2]
     report += [
         "",
-        f"Ratios are to the mean of the two bare-view runs ({bare_req_s:,.0f} req/s), measured first and last.",
+        f"Each ratio is to the bare view measured for {args.bare_duration} s just before the scenario. The bare "
+        f"view across the run: {len(bare_runs)} runs, {bare_runs[0].req_per_s:,.0f} to {bare_runs[-1].req_per_s:,.0f} "
+        f"req/s (the spread is the machine's noise); the first row is the median run.",
         "",
-        scenario_table(rows, bare_req_per_s=bare_req_s),
+        scenario_table([Measured(f"{bare.name}, median run", args.connections, median), *rows]),
     ]
     if mixed_rows:
         levels = ", ".join(f"{kind} < {ms} ms" for kind, ms in SPEC_P95_MS.items())

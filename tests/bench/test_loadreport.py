@@ -121,12 +121,15 @@ def test_within_level_needs_the_p95_under_the_level_and_no_errors():
     assert within_level(Measured("GET /bets/me", 10, fast)) is None
 
 
-def test_scenario_table_gives_each_scenario_its_share_of_the_bare_view():
+def test_scenario_table_gives_each_scenario_its_share_of_the_bare_view_beside_it():
     result = parse_wrk_result(wrk_output())  # 500 req/s
 
-    table = scenario_table([Measured("GET /health", 32, result)], bare_req_per_s=2000)
+    table = scenario_table(
+        [Measured("GET /health", 32, result, bare_req_per_s=2000, load="1.5"), Measured("bare", 32, result)]
+    )
 
-    assert table.splitlines()[2] == "| GET /health | 500 | 1.2 | 5.5 | 12 | 0 | 25% |"
+    assert table.splitlines()[2] == "| GET /health | 500 | 1.2 | 5.5 | 12 | 0 | 25% | 2,000 | 1.5 |"
+    assert table.splitlines()[3] == "| bare | 500 | 1.2 | 5.5 | 12 | 0 | - | - | - |"
 
 
 def test_mixed_table_judges_each_endpoint_and_sums_the_load():
