@@ -44,6 +44,7 @@ API = "/api/v1"
 RATE_SCOPES = ("REGISTER", "LOGIN", "PASSWORD_RESET", "BETS", "DAILY_REWARD", "PURCHASES", "DEFAULT")
 SEARCH_WORDS = ["", "will", "by", "win", "bitcoin", "election", "release", "above", "2027", "over", "the", "launch"]
 SORTS = ["trending", "liquidity", "expires_soon", "newest"]
+ODDS_MAX_AGE_SECONDS = 60  # SPEC: bets on Polymarket odds older than this are refused (the default)
 
 
 def _free_port() -> int:
@@ -79,7 +80,8 @@ def machine_report(database_url: str, redis_url: str, gunicorn: str, args: argpa
         f"Python {platform.python_version()}, {versions}, {wrk}",
         f"server: {gunicorn}",
         f"load: wrk -t{args.wrk_threads} -c{args.connections} -d{args.duration}s --timeout {args.timeout}s per "
-        f"scenario; mixed workload {args.mixed_connections} connections for {args.mixed_duration}s",
+        f"scenario; mixed workload {args.mixed_connections} connections for {args.mixed_duration}s, "
+        f"think time {args.mixed_think_ms} ms",
     ]
 
 
@@ -354,7 +356,7 @@ def build_scenarios(fixtures: dict, args: argparse.Namespace, hooks: dict[str, C
         Scenario(f"mixed_{key}", name, request_lines, level=level,
                  mode="once" if key in ("claims", "sells") else "cycle",
                  track={"bets": "bets", "claims": "claims", "sells": "sells"}.get(key, ""),
-                 think_ms=1000 if key == "login" else 0,
+                 think_ms=max(1000, args.mixed_think_ms) if key == "login" else args.mixed_think_ms,
                  connections=max(1, round(share * args.mixed_connections / 500)))
         for key, name, share, level, request_lines in mixed_plan
     ]  # fmt: skip
@@ -377,6 +379,9 @@ def main() -> None:
     parser.add_argument("--bare-duration", type=int, default=5, help="seconds of bare view before each scenario")
     parser.add_argument("--mixed-connections", type=int, default=500)
     parser.add_argument("--mixed-duration", type=int, default=30, help="seconds (odds must stay under 60 s old)")
+    parser.add_argument("--mixed-think-ms", type=int, default=0,
+                        help="each mixed connection waits this long before each request (a user's think time); "
+                        "0 makes every connection a user who never pauses")  # fmt: skip
     parser.add_argument("--only", default="", help="comma-separated scenario keys (the bare view always runs)")
     parser.add_argument("--no-mixed", action="store_true")
     parser.add_argument("--users", type=int, default=500)
@@ -388,6 +393,9 @@ def main() -> None:
                         help="also time settlement of 10,000 bets and rank recomputation at 100,000 users")  # fmt: skip
     parser.add_argument("--port", type=int, default=0, help="first of three ports (app, bare view, stand-in)")
     args = parser.parse_args()
+    if max(args.duration, args.mixed_duration) >= ODDS_MAX_AGE_SECONDS:
+        # Odds are refreshed before each betting scenario; a bet needs them younger than this.
+        parser.error(f"--duration and --mixed-duration must stay under {ODDS_MAX_AGE_SECONDS} s")
 
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: apt-get install -y wrk (Debian package)")
