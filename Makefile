@@ -11,7 +11,7 @@ LOCAL_DATABASE_URL := postgres://postgres@127.0.0.1:5432/thisthat
 LOCAL_REDIS_URL := redis://127.0.0.1:6379/0
 
 .DEFAULT_GOAL := help
-.PHONY: help install run migrate createdb test lint format check schema clean bench
+.PHONY: help install run migrate createdb test lint format check schema clean bench loadtest
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -74,3 +74,8 @@ clean: ## Remove embedded-mode state (SQLite, broker folders, dev secrets) and c
 
 bench: install ## Benchmark the API under gunicorn on loopback (PostgreSQL + Redis; not part of make test)
 	$(PY) -m bench.run $(BENCH_ARGS)
+
+loadtest: install ## Load test with wrk beside a bare DRF view, then check the ledger and exactly-once bets (not part of make test)
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && (apt-get install -y wrk || (apt-get update && apt-get install -y wrk)); } \
+		|| { echo "wrk is missing; install it with: sudo apt-get install -y wrk"; exit 1; }
+	$(PY) -m bench.loadtest $(LOADTEST_ARGS)
