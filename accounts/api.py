@@ -1,6 +1,6 @@
 from dataclasses import asdict
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -10,7 +10,8 @@ from thisthat.openapi import MessageOutput, error_responses
 from thisthat.serializers import InputSerializer
 
 from . import services
-from .selectors import user_get
+from .models import SessionEndReason
+from .selectors import sessions_for_user, user_get
 from .serializers import (
     AuthOutput,
     OwnPublicUserOutput,
@@ -20,7 +21,14 @@ from .serializers import (
     password_field,
     username_field,
 )
-from .tokens import token_pair_issue, token_pair_rotate, token_revoke
+from .tokens import (
+    FAMILY_CLAIM,
+    session_end,
+    token_pair_issue,
+    token_pair_rotate,
+    token_revoke,
+    tokens_revoke_all,
+)
 
 
 def _auth_body(user, tokens) -> dict:
@@ -47,7 +55,7 @@ class RegisterApi(APIView):
         data = self.RegisterInput(data=request.data)
         data.is_valid(raise_exception=True)
         user = services.user_create(**data.validated_data)
-        return Response(_auth_body(user, token_pair_issue(user=user)), status=201)
+        return Response(_auth_body(user, token_pair_issue(user=user, request=request)), status=201)
 
 
 class LoginApi(APIView):
@@ -66,7 +74,7 @@ class LoginApi(APIView):
         data = self.LoginInput(data=request.data)
         data.is_valid(raise_exception=True)
         user = services.user_authenticate(**data.validated_data)
-        return Response(_auth_body(user, token_pair_issue(user=user)))
+        return Response(_auth_body(user, token_pair_issue(user=user, request=request)))
 
 
 class RefreshInput(InputSerializer):
@@ -78,7 +86,16 @@ class RefreshApi(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
-        operation_id="auth_refresh", request=RefreshInput, responses={200: TokenPairOutput, **error_responses(400, 401)}
+        operation_id="auth_refresh",
+        description=(
+            "Rotates the refresh token within its sign-in. A token presented again within "
+            "`JWT_REFRESH_GRACE_SECONDS` (30) of its rotation returns the same new pair (several tabs, "
+            "a retried request). Presented later, it revokes every token of its sign-in: 401 "
+            "TOKEN_INVALID with `details.reason` `refresh_token_reused` (and `session_ended` for any "
+            "token of an ended sign-in)."
+        ),
+        request=RefreshInput,
+        responses={200: TokenPairOutput, **error_responses(400, 401, 503)},
     )
     def post(self, request):
         data = RefreshInput(data=request.data)
@@ -88,14 +105,74 @@ class RefreshApi(APIView):
 
 
 class LogoutApi(APIView):
+    # The refresh token proves possession; a Bearer token is not needed (and not read: it may be expired).
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
     @extend_schema(
-        operation_id="auth_logout", request=RefreshInput, responses={200: MessageOutput, **error_responses(400, 401)}
+        operation_id="auth_logout",
+        description="Ends the sign-in of this refresh token: its refresh and access tokens stop working at once.",
+        request=RefreshInput,
+        responses={200: MessageOutput, **error_responses(400, 401, 503)},
     )
     def post(self, request):
         data = RefreshInput(data=request.data)
         data.is_valid(raise_exception=True)
-        token_revoke(user=request.user, refresh_token=data.validated_data["refresh_token"])
+        token_revoke(refresh_token=data.validated_data["refresh_token"])
         return Response({"message": "Logged out successfully"})
+
+
+class LogoutAllApi(APIView):
+    @extend_schema(
+        operation_id="auth_logout_all",
+        description="Ends every sign-in of the caller, this one included.",
+        request=None,
+        responses={200: MessageOutput, **error_responses(401, 503)},
+    )
+    def post(self, request):
+        tokens_revoke_all(user=request.user, reason=SessionEndReason.LOGOUT_ALL)
+        return Response({"message": "Logged out of every session"})
+
+
+class SessionOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    created_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(help_text="Updated at most once a minute.")
+    user_agent = serializers.CharField()
+    ip_address = serializers.IPAddressField(allow_null=True)
+    current = serializers.SerializerMethodField(help_text="The sign-in of the token making this request.")
+
+    def get_current(self, session) -> bool:
+        return str(session.pk) == self.context["current_session_id"]
+
+
+class SessionListApi(APIView):
+    class SessionListOutput(serializers.Serializer):
+        sessions = SessionOutput(many=True)
+
+    @extend_schema(
+        operation_id="auth_sessions",
+        description="The caller's live sign-ins (one per login, registration or X sign-in), most recently used first.",
+        responses={200: SessionListOutput, **error_responses(401, 503)},
+    )
+    def get(self, request):
+        context = {"current_session_id": str(request.auth[FAMILY_CLAIM])}
+        return Response(
+            self.SessionListOutput({"sessions": sessions_for_user(user=request.user)}, context=context).data
+        )
+
+
+class SessionDetailApi(APIView):
+    @extend_schema(
+        operation_id="auth_sessions_end",
+        description="Ends one of the caller's sign-ins: its refresh and access tokens stop working at once. "
+        "Someone else's or an ended session is 404 SESSION_NOT_FOUND.",
+        parameters=[OpenApiParameter("session_id", str, OpenApiParameter.PATH, description="Session UUID.")],
+        responses={204: None, **error_responses(401, 404, 503)},
+    )
+    def delete(self, request, session_id: str):
+        session_end(user=request.user, session_id=session_id)
+        return Response(status=204)
 
 
 class MeApi(APIView):
@@ -156,12 +233,12 @@ class PasswordChangeApi(APIView):
     @extend_schema(
         operation_id="auth_password_change",
         request=PasswordChangeInput,
-        responses={200: PasswordChangeOutput, **error_responses(400, 401)},
+        responses={200: PasswordChangeOutput, **error_responses(400, 401, 503)},
     )
     def post(self, request):
         data = self.PasswordChangeInput(data=request.data)
         data.is_valid(raise_exception=True)
-        tokens = services.password_change(user=request.user, **data.validated_data)
+        tokens = services.password_change(user=request.user, request=request, **data.validated_data)
         body = {"message": "Password changed; sign in again on other devices.", **asdict(tokens)}
         return Response(self.PasswordChangeOutput(body).data)
 

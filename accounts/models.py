@@ -87,3 +87,75 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.username
+
+
+class SessionEndReason(models.TextChoices):
+    LOGOUT = "logout"
+    LOGOUT_ALL = "logout_all"
+    REVOKED = "revoked"  # ended from the session list (DELETE /auth/sessions/{id})
+    PASSWORD_CHANGED = "password_changed"  # change or reset
+    REFRESH_TOKEN_REUSED = "refresh_token_reused"
+
+
+class AuthSession(models.Model):
+    """One sign-in (password, registration, X) and the family of tokens it starts: every refresh
+    token rotated from it, and their access tokens, carry its id in the `fid` claim. Ending it ends
+    them all. Written only by `accounts.tokens`."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="auth_sessions")
+    created_at = models.DateTimeField(default=timezone.now)
+    # Set at each refresh and, at most once a minute, when an access token of the family is used.
+    last_used_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(help_text="When the family's newest refresh token expires.")
+    user_agent = models.CharField(max_length=512, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=32, choices=SessionEndReason.choices, blank=True)
+
+    class Meta:
+        db_table = "accounts_auth_session"
+        indexes = [
+            models.Index(
+                fields=["user", "-last_used_at"], condition=models.Q(ended_at__isnull=True), name="auth_session_live"
+            ),
+            # The revocation list is rebuilt from the families ended in the last access-token lifetime.
+            models.Index(fields=["ended_at"], condition=models.Q(ended_at__isnull=False), name="auth_session_ended"),
+            models.Index(fields=["expires_at"], name="auth_session_expiry"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ended_at__isnull=True, end_reason="")
+                | models.Q(ended_at__isnull=False) & ~models.Q(end_reason=""),
+                name="auth_session_end_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} since {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class SessionRefreshToken(models.Model):
+    """A refresh token of a family, by its `jti`. Rotation records the successor it produced (its
+    jti; it was issued at `rotated_at`), so a re-presentation within the grace window gets the same
+    pair back, signed again from those claims: no token is stored."""
+
+    jti = models.UUIDField(primary_key=True)
+    session = models.ForeignKey(AuthSession, on_delete=models.CASCADE, related_name="refresh_tokens")
+    issued_at = models.DateTimeField()  # whole seconds: the `iat` claim
+    expires_at = models.DateTimeField(db_index=True)
+    rotated_at = models.DateTimeField(null=True, blank=True)  # whole seconds: the successor's `iat`
+    successor_jti = models.UUIDField(null=True, blank=True)
+
+    class Meta:
+        db_table = "accounts_session_refresh_token"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(rotated_at__isnull=True, successor_jti__isnull=True)
+                | models.Q(rotated_at__isnull=False, successor_jti__isnull=False),
+                name="session_refresh_token_rotation_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"refresh token {self.jti} of session {self.session_id}"

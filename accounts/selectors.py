@@ -1,7 +1,10 @@
 from uuid import UUID
 
+from django.db.models import QuerySet
+from django.utils import timezone
+
 from .errors import UserNotFound
-from .models import User
+from .models import AuthSession, User
 
 
 def user_get(*, user_id: str | UUID) -> User:
@@ -10,3 +13,10 @@ def user_get(*, user_id: str | UUID) -> User:
         return User.objects.get(pk=UUID(str(user_id)), is_active=True)
     except (ValueError, User.DoesNotExist) as exc:
         raise UserNotFound() from exc
+
+
+def sessions_for_user(*, user: User) -> QuerySet[AuthSession]:
+    """The user's live sign-ins (not ended, refresh token not expired), most recently used first."""
+    return AuthSession.objects.filter(user=user, ended_at__isnull=True, expires_at__gt=timezone.now()).order_by(
+        "-last_used_at", "-created_at"
+    )

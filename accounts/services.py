@@ -10,6 +10,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
@@ -20,7 +21,7 @@ from economy.services import ledger_post
 from thisthat.errors import ValidationFailed
 
 from .errors import EmailTaken, InvalidCredentials, InvalidReferralCode, UsernameTaken
-from .models import User, new_referral_code
+from .models import SessionEndReason, User, new_referral_code
 from .tokens import TokenPair, token_pair_issue, tokens_revoke_all
 
 logger = logging.getLogger(__name__)
@@ -155,20 +156,24 @@ def user_update_profile(*, user: User, username: str | None = None) -> User:
     return user
 
 
-def _password_set(*, user: User, new_password: str) -> TokenPair:
-    """Set a password; every earlier token dies with the old hash (see SIMPLE_JWT)."""
+def _password_set(*, user: User, new_password: str) -> None:
+    """Set a password and end every sign-in of the user (earlier tokens also carry the old hash's
+    digest, which no longer matches: see SIMPLE_JWT)."""
     _validate_password(new_password, user=user, field="newPassword")
     user.set_password(new_password)
     user.save(update_fields=["password"])
-    tokens_revoke_all(user=user)
-    return token_pair_issue(user=user)
+    tokens_revoke_all(user=user, reason=SessionEndReason.PASSWORD_CHANGED)
 
 
 @transaction.atomic
-def password_change(*, user: User, current_password: str, new_password: str) -> TokenPair:
+def password_change(
+    *, user: User, current_password: str, new_password: str, request: HttpRequest | None = None
+) -> TokenPair:
+    """Change the password; every session ends and a new one starts for the caller (`request`)."""
     if not user.check_password(current_password):
         raise ValidationFailed.on("currentPassword", "Current password is incorrect.")
-    return _password_set(user=user, new_password=new_password)
+    _password_set(user=user, new_password=new_password)
+    return token_pair_issue(user=user, request=request)
 
 
 def password_reset_request(*, email: str) -> None:

@@ -1,7 +1,7 @@
 from celery import shared_task
-from django.core.management import call_command
 
 from . import services
+from .tokens import refresh_tokens_purge_expired
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -10,6 +10,6 @@ def send_password_reset_email(email: str) -> None:
 
 
 @shared_task
-def flush_expired_tokens() -> None:
-    """Delete refresh-token records past their expiry (daily, from beat); idempotent."""
-    call_command("flushexpiredtokens")
+def flush_expired_tokens() -> dict:
+    """Delete expired sessions and refresh-token records (daily, from beat); idempotent."""
+    return refresh_tokens_purge_expired().as_dict()

@@ -4,14 +4,17 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from accounts import revocation
 from accounts.tokens import token_pair_issue
 from tests.factories import UserFactory
 
 
 @pytest.fixture(autouse=True)
 def _clean_cache():
-    """Each test starts with an empty cache (rate-limit counters included)."""
+    """Each test starts with an empty cache (rate-limit counters included) in which the token
+    revocation list is complete, as in a running system (tests of a lost list delete it)."""
     cache.delete_pattern("*")
+    revocation.list_complete_mark([])
     yield
     cache.delete_pattern("*")
 

@@ -1,13 +1,15 @@
-"""Races on registration and refresh-token rotation, with real threads and real transactions."""
+"""Races on registration, refresh-token rotation and logout, with real threads and real transactions."""
 
 from collections import Counter
 from collections.abc import Callable
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 from rest_framework.test import APIClient
 
-from accounts.models import User
+from accounts.models import AuthSession, SessionEndReason, SessionRefreshToken, User
 from accounts.tokens import token_pair_issue
 from economy.models import LedgerEntry, LedgerKind
 from tests.factories import UserFactory
@@ -16,6 +18,8 @@ from tests.helpers.concurrency import run_together
 
 REGISTER = "/api/v1/auth/register"
 REFRESH = "/api/v1/auth/refresh"
+LOGOUT = "/api/v1/auth/logout"
+USERS_ME = "/api/v1/users/me"
 STRONG_PASSWORD = "s3cure-Passw0rd!"
 THREADS = 8
 
@@ -69,7 +73,7 @@ def test_parallel_registrations_with_one_email_create_exactly_one_account():
     assert_ledger_reconciles()
 
 
-def test_parallel_refreshes_with_one_token_succeed_exactly_once():
+def test_parallel_refreshes_with_one_token_all_get_the_same_successor_pair():
     user = UserFactory()
     refresh_token = token_pair_issue(user=user).refresh_token
 
@@ -77,12 +81,56 @@ def test_parallel_refreshes_with_one_token_succeed_exactly_once():
         [lambda client: client.post(REFRESH, {"refreshToken": refresh_token}, format="json")] * THREADS
     )
 
-    statuses = Counter(status for status, _ in results)
-    assert statuses == {200: 1, 401: THREADS - 1}, results
-    assert {body["code"] for status, body in results if status == 401} == {"TOKEN_INVALID"}
-    (new_pair,) = [body for status, body in results if status == 200]
-    follow_up = APIClient().post(REFRESH, {"refreshToken": new_pair["refreshToken"]}, format="json")
-    assert follow_up.status_code == 200
+    assert [status for status, _ in results] == [200] * THREADS, results
+    pairs = {(body["accessToken"], body["refreshToken"]) for _, body in results}
+    assert len(pairs) == 1, "two different successor pairs were handed out"
+    ((access, successor),) = pairs
+    assert successor != refresh_token
+    assert SessionRefreshToken.objects.count() == 2  # one rotation, however many presenters
+    me = APIClient()
+    me.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    assert me.get(USERS_ME).status_code == 200
+    assert APIClient().post(REFRESH, {"refreshToken": successor}, format="json").status_code == 200
+    assert_ledger_reconciles()
+
+
+def test_parallel_reuse_after_the_window_ends_the_family_once_and_hands_out_nothing():
+    user = UserFactory()
+    stolen = token_pair_issue(user=user).refresh_token
+    current = APIClient().post(REFRESH, {"refreshToken": stolen}, format="json").json()
+
+    with time_machine.travel(timedelta(seconds=31)):
+        results = run_in_parallel(
+            [lambda client: client.post(REFRESH, {"refreshToken": stolen}, format="json")] * THREADS
+        )
+        follow_up = APIClient().post(REFRESH, {"refreshToken": current["refreshToken"]}, format="json")
+
+    assert [status for status, _ in results] == [401] * THREADS, results
+    reasons = Counter(body["details"]["reason"] for _, body in results)
+    assert reasons == {"refresh_token_reused": 1, "session_ended": THREADS - 1}
+    assert AuthSession.objects.get().end_reason == SessionEndReason.REFRESH_TOKEN_REUSED
+    assert follow_up.status_code == 401
+    assert_ledger_reconciles()
+
+
+def test_a_refresh_racing_a_logout_leaves_no_working_token():
+    user = UserFactory()
+    pair = token_pair_issue(user=user)
+    body = {"refreshToken": pair.refresh_token}
+
+    results = run_in_parallel(
+        [lambda client: client.post(LOGOUT, body, format="json")]
+        + [lambda client: client.post(REFRESH, body, format="json")] * (THREADS - 1)
+    )
+
+    assert results[0][0] == 200, results
+    handed_out = [answer for status, answer in results[1:] if status == 200]
+    for answer in handed_out:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {answer['accessToken']}")
+        assert client.get(USERS_ME).status_code == 401
+        assert APIClient().post(REFRESH, {"refreshToken": answer["refreshToken"]}, format="json").status_code == 401
+    assert AuthSession.objects.get().end_reason == SessionEndReason.LOGOUT
     assert_ledger_reconciles()
 
 

@@ -57,7 +57,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
@@ -195,6 +194,9 @@ SIMPLE_JWT = {
     "CHECK_REVOKE_TOKEN": True,
     "REVOKE_TOKEN_CLAIM": "pwd",
 }
+# A refresh token presented again this soon after its rotation gets the same successor pair (tabs
+# refreshing together, a retried request); later, it ends its whole sign-in (accounts.tokens).
+JWT_REFRESH_GRACE_SECONDS = env.int("JWT_REFRESH_GRACE_SECONDS", default=30)
 
 # --- HTTP clients: proxies and browsers ------------------------------------------------------
 # Proxies in front of the app that append to X-Forwarded-For (thisthat.http.client_address): rate
@@ -229,7 +231,8 @@ for _scope, _rate in RATE_LIMITS.items():
         raise ImproperlyConfigured(f"RATE_LIMIT_{_scope.upper()}: {exc}") from exc
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
+    # simplejwt's bearer authentication plus the check that the token's sign-in has not ended.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.SessionJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_THROTTLE_CLASSES": ["thisthat.throttling.ScopedRateLimit"],
     "NUM_PROXIES": NUM_PROXIES,
