@@ -4,7 +4,7 @@ from django.contrib.auth.forms import UserChangeForm
 from django.urls import reverse
 from django.utils.html import format_html
 
-from .models import User
+from .models import User, XAccount
 
 
 class UserAdminChangeForm(UserChangeForm):
@@ -12,9 +12,23 @@ class UserAdminChangeForm(UserChangeForm):
         model = User
         fields = "__all__"
 
-    def clean_email(self) -> str:
-        # Stored lower-case like registration does, or the user could no longer log in.
-        return self.cleaned_data["email"].strip().lower()
+    def clean_email(self) -> str | None:
+        # Stored lower-case like registration does, or the user could no longer log in; an account
+        # made with X may have none, which is NULL (never "": that would collide with the next one).
+        return (self.cleaned_data["email"] or "").strip().lower() or None
+
+
+class XAccountInline(admin.StackedInline):
+    """Read-only: X writes it at sign-in. Deleting it unlinks X (check the user keeps a way in)."""
+
+    model = XAccount
+    can_delete = True
+    extra = 0
+    max_num = 1
+    fields = readonly_fields = ["x_id", "username", "name", "avatar_url", "linked_at", "updated_at"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(User)
@@ -22,6 +36,7 @@ class UserAdmin(DjangoUserAdmin):
     """Staff look users up and manage access; credits move only through the ledger."""
 
     form = UserAdminChangeForm
+    inlines = [XAccountInline]
 
     list_display = [
         "username",
@@ -34,7 +49,7 @@ class UserAdmin(DjangoUserAdmin):
         "created_at",
     ]
     list_filter = ["is_staff", "is_active", "is_superuser"]
-    search_fields = ["username", "email"]
+    search_fields = ["username", "email", "x_account__username"]
     ordering = ["-created_at"]
     readonly_fields = [
         "id",
