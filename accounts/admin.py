@@ -18,25 +18,11 @@ class UserAdminChangeForm(UserChangeForm):
         return (self.cleaned_data["email"] or "").strip().lower() or None
 
 
-class XAccountInline(admin.StackedInline):
-    """Read-only: X writes it at sign-in. Deleting it unlinks X (check the user keeps a way in)."""
-
-    model = XAccount
-    can_delete = True
-    extra = 0
-    max_num = 1
-    fields = readonly_fields = ["x_id", "username", "name", "avatar_url", "linked_at", "updated_at"]
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     """Staff look users up and manage access; credits move only through the ledger."""
 
     form = UserAdminChangeForm
-    inlines = [XAccountInline]
 
     list_display = [
         "username",
@@ -66,9 +52,10 @@ class UserAdmin(DjangoUserAdmin):
         "last_login",
         "ledger_link",
         "credit_adjust_link",
+        "x_account_link",
     ]
     fieldsets = [
-        (None, {"fields": ["id", "username", "email", "password"]}),
+        (None, {"fields": ["id", "username", "email", "password", "x_account_link"]}),
         (
             "Credits",
             {
@@ -98,6 +85,32 @@ class UserAdmin(DjangoUserAdmin):
         url = reverse("admin:economy_credit_adjust") + f"?user={user.pk}"
         return format_html('<a href="{}">Adjust credits through the ledger</a>', url)
 
+    @admin.display(description="X account")
+    def x_account_link(self, user: User) -> str:
+        account = XAccount.objects.filter(user=user).first()
+        if account is None:
+            return "—"
+        url = reverse("admin:accounts_xaccount_change", args=[account.pk])
+        return format_html('<a href="{}">@{}</a>', url, account.username)
+
     def has_add_permission(self, request) -> bool:
         # Accounts are created by registration (or `createsuperuser`) so the signup bonus is posted.
+        return False
+
+
+@admin.register(XAccount)
+class XAccountAdmin(admin.ModelAdmin):
+    """Read-only: X writes these at sign-in. Deleting one unlinks X from its user (who then needs an
+    email and password to sign in)."""
+
+    list_display = ["username", "x_id", "user", "linked_at", "updated_at"]
+    search_fields = ["username", "x_id", "user__username", "user__email"]
+    ordering = ["-linked_at"]
+    readonly_fields = ["user", "x_id", "username", "name", "avatar_url", "linked_at", "updated_at"]
+    list_select_related = ["user"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False

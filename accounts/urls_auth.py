@@ -15,4 +15,5 @@ urlpatterns = [
     path("x/callback", x_api.XCallbackApi.as_view(), name="auth-x-callback"),
     path("x/exchange", x_api.XExchangeApi.as_view(), name="auth-x-exchange"),
     path("x/link", x_api.XLinkApi.as_view(), name="auth-x-link"),
+    path("x/link/confirm", x_api.XLinkConfirmApi.as_view(), name="auth-x-link-confirm"),
 ]

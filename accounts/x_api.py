@@ -19,6 +19,14 @@ from .serializers import AuthOutput, UserProfileOutput
 from .tokens import token_pair_issue
 
 _NOT_CONFIGURED = OpenApiResponse(ErrorEnvelope, description="X_NOT_CONFIGURED: no X_CLIENT_ID on this server.")
+# Marks the browser that starts a sign-in, so only that browser can finish it (x_services). Sent only
+# to /auth/x and /auth/x/callback; Lax still sends it on the top-level GET from X back to us.
+BROWSER_COOKIE = "thisthat_x_browser"
+BROWSER_COOKIE_PATH = "/api/v1/auth/x"
+
+
+class XUserOutput(serializers.Serializer):
+    user = UserProfileOutput()
 
 
 def _redirect(url: str) -> HttpResponseRedirect:
@@ -94,10 +102,26 @@ class XStartApi(_BrowserNavigation):
         },
     )
     def get(self, request):
+        browser_id = request.COOKIES.get(BROWSER_COOKIE)
+        if not x_services.browser_id_valid(browser_id):
+            browser_id = x_services.browser_id_new()
         url = x_services.x_flow_start(
-            redirect=request.query_params.get("redirect"), referral_code=request.query_params.get("referralCode", "")
+            redirect=request.query_params.get("redirect"),
+            browser_id=browser_id,
+            referral_code=request.query_params.get("referralCode", ""),
         )
-        return _redirect(url)
+        response = _redirect(url)
+        # Kept (and renewed) across flows, so two tabs of one browser can each sign in.
+        response.set_cookie(
+            BROWSER_COOKIE,
+            browser_id,
+            max_age=x_services.FLOW_TTL_SECONDS,
+            path=BROWSER_COOKIE_PATH,
+            secure=request.is_secure(),
+            httponly=True,
+            samesite="Lax",
+        )
+        return response
 
 
 class XCallbackApi(_BrowserNavigation):
@@ -106,22 +130,25 @@ class XCallbackApi(_BrowserNavigation):
         description=(
             "X sends the browser here (`X_REDIRECT_URI`). Finds or creates the account of this X user and "
             "redirects to `FRONTEND_URL + redirect` with `code=<one-time exchange code>` (60 s, single use; "
-            "`POST /auth/x/exchange` turns it into tokens), or with `linked=x` at the end of a link flow. "
-            "A refusal redirects there with `error=<CODE>`: X_STATE_INVALID (unknown, expired or reused "
-            "state; to `/`), X_ACCESS_DENIED, X_EXCHANGE_FAILED, X_UNAVAILABLE, ACCOUNT_DISABLED, "
-            "X_ACCOUNT_TAKEN, X_ALREADY_LINKED, INVALID_REFERRAL_CODE, RATE_LIMIT_EXCEEDED, SERVICE_UNAVAILABLE."
+            "`POST /auth/x/exchange` turns it into tokens), or with `linkCode=<one-time code>` at the end of a "
+            "link flow (`POST /auth/x/link/confirm`). A refusal redirects there with `error=<CODE>`: "
+            "X_STATE_INVALID (unknown, expired or reused state, or a sign-in started in another browser; to `/`), "
+            "X_ACCESS_DENIED, X_EXCHANGE_FAILED, X_UNAVAILABLE, ACCOUNT_DISABLED, X_ACCOUNT_TAKEN, "
+            "X_ALREADY_LINKED, INVALID_REFERRAL_CODE, RATE_LIMIT_EXCEEDED, SERVICE_UNAVAILABLE."
         ),
         parameters=[
             OpenApiParameter(name, OpenApiTypes.STR, description="From X.")
             for name in ("code", "state", "error", "error_description")
         ],
         responses={
-            302: OpenApiResponse(description="To the frontend, with `code`, `linked` or `error`."),
+            302: OpenApiResponse(description="To the frontend, with `code`, `linkCode` or `error`."),
             503: _NOT_CONFIGURED,
         },
     )
     def get(self, request):
-        flow = x_services.x_flow_take(state=request.query_params.get("state"))
+        flow = x_services.x_flow_take(
+            state=request.query_params.get("state"), browser_id=request.COOKIES.get(BROWSER_COOKIE)
+        )
         self.error_path = flow.redirect
         params = x_services.x_flow_complete(
             flow=flow, code=request.query_params.get("code"), error=request.query_params.get("error")
@@ -167,18 +194,16 @@ class XLinkApi(APIView):
         redirect = serializers.CharField(max_length=512, required=False, default="/")
 
     class XLinkOutput(serializers.Serializer):
-        authorize_url = serializers.URLField(help_text="Send the browser here; it comes back with `linked=x`.")
-
-    class XUnlinkOutput(serializers.Serializer):
-        user = UserProfileOutput()
+        authorize_url = serializers.URLField(help_text="Send the browser here; it comes back with `linkCode`.")
 
     @extend_schema(
         operation_id="auth_x_link",
         description="Start linking X to the caller's account: the same flow as `GET /auth/x`, bound to the caller. "
-        "The callback then redirects to `FRONTEND_URL + redirect` with `linked=x`, or with `error=X_ACCOUNT_TAKEN` "
-        "(that X account belongs to someone else) or `error=X_ALREADY_LINKED` (the caller has another one).",
+        "The callback redirects to `FRONTEND_URL + redirect` with `linkCode` (finish with "
+        "`POST /auth/x/link/confirm`), or with `error=X_ACCOUNT_TAKEN` (that X account belongs to someone else). "
+        "409 X_ALREADY_LINKED when the caller has an X account already (unlink it first).",
         request=XLinkInput,
-        responses={200: XLinkOutput, **error_responses(400, 401, 503)},
+        responses={200: XLinkOutput, **error_responses(400, 401, 409, 503)},
     )
     def post(self, request):
         data = self.XLinkInput(data=request.data)
@@ -191,8 +216,33 @@ class XLinkApi(APIView):
         description="Remove the linked X account. 409 LAST_SIGN_IN_METHOD while the account has no email and "
         "password to sign in with (add them with `POST /users/me/password`); 404 X_NOT_LINKED.",
         request=None,
-        responses={200: XUnlinkOutput, **error_responses(401, 404, 409)},
+        responses={200: XUserOutput, **error_responses(401, 404, 409)},
     )
     def delete(self, request):
         user = x_services.x_account_unlink(user=request.user)
-        return Response(self.XUnlinkOutput({"user": user}).data)
+        return Response(XUserOutput({"user": user}).data)
+
+
+class XLinkConfirmApi(APIView):
+    throttle_scope = "x_login"
+
+    class XLinkConfirmInput(InputSerializer):
+        code = serializers.CharField(max_length=128)
+
+    def initial(self, request, *args, **kwargs):
+        x_oauth.ensure_configured()
+        super().initial(request, *args, **kwargs)
+
+    @extend_schema(
+        operation_id="auth_x_link_confirm",
+        description="Finish a link flow with the `linkCode` from the callback redirect. Only the user who started "
+        "it can (so a link started by someone else and finished in your browser links nothing). 400 X_CODE_INVALID "
+        "(unknown, expired, used, or another user's), 409 X_ACCOUNT_TAKEN or X_ALREADY_LINKED.",
+        request=XLinkConfirmInput,
+        responses={200: XUserOutput, **error_responses(400, 401, 403, 409, 503)},
+    )
+    def post(self, request):
+        data = self.XLinkConfirmInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = x_services.x_link_confirm(user=request.user, code=data.validated_data["code"])
+        return Response(XUserOutput({"user": user}).data)

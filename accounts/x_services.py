@@ -2,12 +2,19 @@
 
 A flow is three requests that any web process may answer: the start puts `state` and the PKCE
 verifier in the shared cache (10 minutes), the callback takes them out (once), talks to X and leaves
-a one-time exchange code in the cache (60 s), and the exchange takes that out (once) for our tokens.
-Each take is a get followed by a delete that only one caller can win, so a replayed or raced
-callback or exchange is refused. Each entry also carries its deadline, checked here, so expiry does
-not depend on the cache's own clock.
+a one-time code in the cache (60 s), and the exchange takes that out (once) for our tokens. Each
+take is a get followed by a delete that only one caller can win, so a replayed or raced callback or
+exchange is refused. Each entry also carries its deadline, checked here, so expiry does not depend
+on the cache's own clock.
+
+Who may finish a flow (RFC 6749 §10.12, login CSRF): a sign-in flow only in the browser that
+started it (the start leaves a random browser id in a cookie, the flow keeps its digest); a link
+flow only with the linking user's own token (`x_link_confirm`), since it is started by an API call
+that cannot mark a browser, and a victim's browser must never finish an attacker's link.
 """
 
+import hashlib
+import hmac
 import logging
 import re
 import secrets
@@ -110,16 +117,37 @@ def _take(key: str) -> dict[str, Any] | None:
 class XFlow:
     verifier: str
     redirect: str
+    browser_digest: str = ""  # a sign-in flow: the browser that started it
     referral_code: str = ""
-    link_user_id: str | None = None  # set when a signed-in user links X to their account
+    link_user_id: str | None = None  # a link flow: the signed-in user who started it
 
 
-def x_flow_start(*, redirect: str | None, referral_code: str = "", link_user: User | None = None) -> str:
-    """Open a flow and return X's authorization URL to send the browser to."""
+def browser_id_valid(value: str | None) -> bool:
+    return bool(value) and _TOKEN.fullmatch(value) is not None
+
+
+def browser_id_new() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def x_flow_start(
+    *, redirect: str | None, browser_id: str | None = None, referral_code: str = "", link_user: User | None = None
+) -> str:
+    """Open a flow and return X's authorization URL to send the browser to: a sign-in flow for the
+    browser `browser_id`, or a link flow for `link_user`."""
     x_oauth.ensure_configured()
+    if link_user is not None and XAccount.objects.filter(user_id=link_user.pk).exists():
+        raise XAlreadyLinked()
+    if link_user is None and not browser_id_valid(browser_id):
+        raise ValueError("a sign-in flow needs the browser id it is bound to")
     flow = XFlow(
         verifier=generate_token(VERIFIER_LENGTH),
         redirect=redirect_path_clean(redirect),
+        browser_digest=_digest(browser_id) if link_user is None else "",
         referral_code=referral_code.strip().upper() if link_user is None else "",
         link_user_id=str(link_user.pk) if link_user is not None else None,
     )
@@ -130,31 +158,51 @@ def x_flow_start(*, redirect: str | None, referral_code: str = "", link_user: Us
     return x_oauth.authorization_url(state=state, verifier=flow.verifier)
 
 
-def x_flow_take(*, state: str | None) -> XFlow:
-    """The flow this callback belongs to, consumed: a state works once, for 10 minutes."""
+def x_flow_take(*, state: str | None, browser_id: str | None) -> XFlow:
+    """The flow this callback belongs to, consumed: a state works once, for 10 minutes, and a
+    sign-in flow only in the browser that started it."""
     x_oauth.ensure_configured()
     entry = _take(f"xauth:state:{state}") if state and _TOKEN.fullmatch(state) else None
     if entry is None:
         raise XStateInvalid()
     entry.pop("expires_at")
-    return XFlow(**entry)
+    flow = XFlow(**entry)
+    if flow.browser_digest and not (
+        browser_id_valid(browser_id) and hmac.compare_digest(flow.browser_digest, _digest(browser_id))
+    ):
+        logger.warning("x callback from another browser than the one that started the flow")
+        raise XStateInvalid()
+    return flow
 
 
 def x_flow_complete(*, flow: XFlow, code: str | None, error: str | None) -> dict[str, str]:
-    """Finish a flow from X's answer; returns the query parameters for the frontend redirect:
-    `{"code": <one-time exchange code>}` after a sign-in, `{"linked": "x"}` after linking."""
+    """Finish a flow from X's answer; returns the query parameters for the frontend redirect: a
+    one-time `code` for `POST /auth/x/exchange` after a sign-in, a one-time `linkCode` for
+    `POST /auth/x/link/confirm` after a link flow."""
     if error:
         raise XAccessDenied() if error == "access_denied" else XExchangeFailed()
     if not code:
         raise XExchangeFailed()
     identity = x_oauth.identity_fetch(code=code, verifier=flow.verifier)  # no transaction open while X answers
     if flow.link_user_id is not None:
-        x_account_link(user_id=UUID(flow.link_user_id), identity=identity)
-        return {"linked": "x"}
+        _x_link_check(user_id=UUID(flow.link_user_id), identity=identity)  # refuse early; confirm checks again
+        link_code = secrets.token_urlsafe(32)
+        entry = {"user_id": flow.link_user_id, "identity": asdict(identity)}
+        _put(f"xauth:link:{link_code}", entry, ttl=EXCHANGE_CODE_TTL_SECONDS)
+        return {"linkCode": link_code}
     user, created = x_sign_in(identity=identity, referral_code=flow.referral_code)
     exchange_code = secrets.token_urlsafe(32)
     _put(f"xauth:code:{exchange_code}", {"user_id": str(user.pk), "created": created}, ttl=EXCHANGE_CODE_TTL_SECONDS)
     return {"code": exchange_code}
+
+
+def x_link_confirm(*, user: User, code: str) -> User:
+    """Link the X account a link flow's callback read to `user`, who must be the one who started it."""
+    entry = _take(f"xauth:link:{code}") if _TOKEN.fullmatch(code) else None
+    if entry is None or entry["user_id"] != str(user.pk):
+        raise XCodeInvalid()
+    x_account_link(user_id=user.pk, identity=XIdentity(**entry["identity"]))
+    return User.objects.select_related("x_account").get(pk=user.pk)
 
 
 def x_exchange(*, code: str) -> tuple[User, bool]:
@@ -225,19 +273,25 @@ def _username_candidates(handle: str) -> Iterator[str]:
         yield base[: _USERNAME_MAX - len(suffix)] + suffix
 
 
-@transaction.atomic
-def x_account_link(*, user_id: UUID, identity: XIdentity) -> XAccount:
-    """Link this X account to the user who started the link flow."""
-    user = User.objects.select_for_update(no_key=True).filter(pk=user_id).first()  # one link or unlink at a time
+def _x_link_check(*, user_id: UUID, identity: XIdentity, lock: bool = False) -> XAccount | None:
+    """Refuse a link that cannot be made; return the user's current X account (this one) if any."""
+    users = User.objects.select_for_update(no_key=True) if lock else User.objects
+    user = users.filter(pk=user_id).first()
     if user is None or not user.is_active:
         raise AccountDisabled()
-    taken = XAccount.objects.filter(x_id=identity.id).exclude(user_id=user_id).exists()
-    if taken:
+    if XAccount.objects.filter(x_id=identity.id).exclude(user_id=user_id).exists():
         raise XAccountTaken()
     mine = XAccount.objects.filter(user_id=user_id).first()
+    if mine is not None and mine.x_id != identity.id:
+        raise XAlreadyLinked()
+    return mine
+
+
+@transaction.atomic
+def x_account_link(*, user_id: UUID, identity: XIdentity) -> XAccount:
+    """Link this X account to the user (locked: one link or unlink of a user at a time)."""
+    mine = _x_link_check(user_id=user_id, identity=identity, lock=True)
     if mine is not None:
-        if mine.x_id != identity.id:
-            raise XAlreadyLinked()
         _x_account_refresh(mine, identity)
         return mine
     try:

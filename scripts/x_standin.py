@@ -35,7 +35,8 @@ Routes:
          redirect_uri, or a verifier whose S256 is not the code's challenge.
     GET  /2/users/me?user.fields=profile_image_url (Bearer) -> {"data": {id, name, username,
          profile_image_url}} (the picture only when asked for, as X does); 401 otherwise.
-    GET  /app/...                    -> a stand-in frontend page showing the query it got
+    GET  /app/...                    -> a stand-in frontend page showing the query it got (and the
+                                        request that redeems a `code` or `linkCode`)
     GET  /_stats                     -> requests per route
 """
 
@@ -327,9 +328,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _frontend(self, path: str, query: dict[str, str]) -> None:
         rows = "".join(f"<li><code>{html.escape(k)}={html.escape(v)}</code></li>" for k, v in query.items())
         hint = ""
-        if "code" in query:
-            body = html.escape(json.dumps({"code": query["code"]}))
-            hint = f"<p>Within 60 s: <code>POST /api/v1/auth/x/exchange</code> with <code>{body}</code></p>"
+        for param, endpoint in (("code", "/api/v1/auth/x/exchange"), ("linkCode", "/api/v1/auth/x/link/confirm")):
+            if param in query:
+                body = html.escape(json.dumps({"code": query[param]}))
+                hint = f"<p>Within 60 s: <code>POST {endpoint}</code> with <code>{body}</code></p>"
         self._page(200, f"Stand-in frontend: {html.escape(path)}", f"<ul>{rows}</ul>{hint}")
 
     # --- answers -----------------------------------------------------------------------------------

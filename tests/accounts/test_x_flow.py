@@ -21,6 +21,7 @@ from tests.helpers.x import (
     CLIENT_ID,
     EXCHANGE,
     LINK,
+    LINK_CONFIRM,
     authorize_url_for,
     bearer,
     callback,
@@ -106,7 +107,7 @@ def test_replayed_callback_is_refused_and_the_bonus_is_paid_once(x_standin):
     first = callback(client, callback_url)
     _, query = frontend_landing(first)
 
-    replay = callback(APIClient(), callback_url)
+    replay = callback(client, callback_url)  # the same browser, so only the spent state refuses it
 
     assert frontend_landing(replay) == ("/", {"error": "X_STATE_INVALID"})
     assert User.objects.count() == 1
@@ -331,6 +332,38 @@ def test_code_from_another_flow_fails_the_pkce_check(x_standin):
     assert User.objects.count() == 0
 
 
+def test_a_callback_from_another_browser_is_refused(x_standin):
+    """Login CSRF: an attacker signs in with their own X account, stops before our callback, and gets
+    a victim's browser to open that callback URL. The victim must not end up in the attacker's account."""
+    attacker = APIClient()
+    callback_url = visit_x(authorize_url_for(attacker))
+
+    landing = callback(APIClient(), callback_url)
+
+    assert frontend_landing(landing) == ("/", {"error": "X_STATE_INVALID"})
+    assert User.objects.count() == 0
+    assert x_standin.state.stats_snapshot().get("token", 0) == 0
+
+
+def test_the_browser_cookie_is_http_only_lax_and_scoped_to_the_x_urls(x_standin):
+    response = start(APIClient())
+
+    cookie = response.cookies["thisthat_x_browser"]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax"
+    assert cookie["path"] == "/api/v1/auth/x" and int(cookie["max-age"]) == 600
+
+
+def test_two_tabs_of_one_browser_can_each_sign_in(x_standin):
+    browser = APIClient()
+    first_tab = visit_x(authorize_url_for(browser, redirect="/one"))
+    second_tab = visit_x(authorize_url_for(browser, redirect="/two"))
+
+    assert frontend_landing(callback(browser, second_tab))[0] == "/two"
+    path, query = frontend_landing(callback(browser, first_tab))
+
+    assert path == "/one" and "code" in query
+
+
 def test_callback_without_a_code_fails_the_exchange(x_standin):
     client = APIClient()
     state = query_of(authorize_url_for(client, redirect="/a"))["state"]
@@ -423,44 +456,72 @@ def test_link_refuses_redirects_off_the_frontend(x_standin, auth_client):
 
 
 # --- linking and unlinking -------------------------------------------------------------------------------
-def link(client: APIClient, redirect: str = "/settings"):
+def link_landing(client: APIClient, redirect: str = "/settings"):
+    """POST /auth/x/link, then the browser's trip through X and back to our callback."""
     response = client.post(LINK, {"redirect": redirect}, format="json")
     assert response.status_code == 200, response.json()
-    return callback(client, visit_x(response.json()["authorizeUrl"]))
+    return callback(APIClient(), visit_x(response.json()["authorizeUrl"]))
+
+
+def link(client: APIClient):
+    path, query = frontend_landing(link_landing(client))
+    assert path == "/settings" and set(query) == {"linkCode"}, query
+    return client.post(LINK_CONFIRM, {"code": query["linkCode"]}, format="json")
 
 
 def test_linking_x_to_an_email_account_then_signing_in_with_x(x_standin, user, auth_client):
     x_standin.state.sign_in_as(ALICE)
 
-    landing = link(auth_client)
+    response = link(auth_client)
 
-    assert frontend_landing(landing) == ("/settings", {"linked": "x"})
-    profile = auth_client.get(USERS_ME).json()
-    assert profile["xAccount"]["username"] == "alice"
+    assert response.status_code == 200, response.json()
+    assert response.json()["user"]["xAccount"]["username"] == "alice"
+    assert auth_client.get(USERS_ME).json()["xAccount"]["username"] == "alice"
     body = sign_in()
     assert body["created"] is False and body["user"]["id"] == str(user.pk)
     assert ledger(user.pk) == [(LedgerKind.SIGNUP_BONUS, Decimal("1000.00"))]
+
+
+def test_a_link_code_works_once_and_only_for_the_user_who_started_the_link(x_standin, user, auth_client, client_for):
+    """An attacker's link flow finished in a victim's browser: the victim's app confirms with the
+    victim's token, which must link nothing."""
+    _, query = frontend_landing(link_landing(auth_client))
+    victim = client_for(UserFactory())
+
+    assert_error(victim.post(LINK_CONFIRM, {"code": query["linkCode"]}, format="json"), 400, "X_CODE_INVALID")
+    assert_error(auth_client.post(LINK_CONFIRM, {"code": query["linkCode"]}, format="json"), 400, "X_CODE_INVALID")
+    assert not XAccount.objects.exists()
 
 
 def test_linking_an_x_account_that_belongs_to_someone_else_is_refused(x_standin, auth_client):
     x_standin.state.sign_in_as(ALICE)
     other = sign_in()
 
-    landing = link(auth_client)
+    landing = link_landing(auth_client)
 
     assert frontend_landing(landing) == ("/settings", {"error": "X_ACCOUNT_TAKEN"})
     assert str(XAccount.objects.get(x_id=ALICE.id).user_id) == other["user"]["id"]
     assert auth_client.get(USERS_ME).json()["xAccount"] is None
 
 
-def test_linking_a_second_x_account_is_refused(x_standin, user, auth_client):
-    x_standin.state.sign_in_as(ALICE)
+def test_an_account_with_x_linked_cannot_start_another_link(x_standin, auth_client):
     link(auth_client)
+
+    assert_error(auth_client.post(LINK, {}, format="json"), 409, "X_ALREADY_LINKED")
+
+
+def test_two_link_flows_at_once_link_one_x_account(x_standin, user, auth_client):
+    x_standin.state.sign_in_as(ALICE)
+    first = auth_client.post(LINK, {}, format="json").json()["authorizeUrl"]
+    second = auth_client.post(LINK, {}, format="json").json()["authorizeUrl"]
+    _, query = frontend_landing(callback(APIClient(), visit_x(first)))
     x_standin.state.sign_in_as(XUser(id="77", username="other_x"))
+    _, late = frontend_landing(callback(APIClient(), visit_x(second)))
+    assert auth_client.post(LINK_CONFIRM, {"code": query["linkCode"]}, format="json").status_code == 200
 
-    landing = link(auth_client)
+    response = auth_client.post(LINK_CONFIRM, {"code": late["linkCode"]}, format="json")
 
-    assert frontend_landing(landing) == ("/settings", {"error": "X_ALREADY_LINKED"})
+    assert_error(response, 409, "X_ALREADY_LINKED")
     assert XAccount.objects.get(user=user).x_id == ALICE.id
 
 
@@ -469,7 +530,7 @@ def test_linking_needs_a_signed_in_user(x_standin):
 
 
 def test_unlinking_leaves_an_email_account_signing_in_with_its_password(x_standin, user, auth_client):
-    link(auth_client)
+    assert link(auth_client).status_code == 200
 
     response = auth_client.delete(LINK)
 
@@ -549,13 +610,16 @@ def test_an_account_with_a_password_cannot_add_another(auth_client):
 
 
 # --- not configured, rate limits, cache down -----------------------------------------------------------------
-def test_without_a_client_id_every_x_endpoint_is_503(settings, auth_client):
+def test_without_a_client_id_every_x_endpoint_is_503_but_unlinking(settings, auth_client):
     settings.X_CLIENT_ID = ""
 
     assert_error(APIClient().get("/api/v1/auth/x"), 503, "X_NOT_CONFIGURED")
     assert_error(APIClient().get(CALLBACK, {"state": "s" * 40, "code": "c"}), 503, "X_NOT_CONFIGURED")
     assert_error(exchange(APIClient(), "c" * 40), 503, "X_NOT_CONFIGURED")
     assert_error(auth_client.post(LINK, {}, format="json"), 503, "X_NOT_CONFIGURED")
+    assert_error(auth_client.post(LINK_CONFIRM, {"code": "c" * 40}, format="json"), 503, "X_NOT_CONFIGURED")
+    # Removing X from an account needs no X: it still answers (nothing is linked here).
+    assert_error(auth_client.delete(LINK), 404, "X_NOT_LINKED")
 
 
 def test_x_sign_in_is_rate_limited_per_address_like_login(x_standin, settings):
@@ -584,12 +648,10 @@ def test_with_the_cache_down_x_sign_in_fails_closed(x_standin, take_cache_down):
 # --- races -----------------------------------------------------------------------------------------------------
 @pytest.mark.django_db(transaction=True)
 def test_two_first_sign_ins_at_once_make_one_account_and_one_bonus(x_standin):
-    callbacks = []
-    for _ in range(4):
-        client = APIClient()
-        callbacks.append(visit_x(authorize_url_for(client)))
+    browsers = [APIClient() for _ in range(4)]
+    callbacks = [visit_x(authorize_url_for(browser)) for browser in browsers]
 
-    results = run_together(lambda i: frontend_landing(callback(APIClient(), callbacks[i]))[1], 4)
+    results = run_together(lambda i: frontend_landing(callback(browsers[i], callbacks[i]))[1], 4)
 
     assert all("code" in query for query in results), results
     bodies = [exchange(APIClient(), query["code"]).json() for query in results]

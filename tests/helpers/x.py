@@ -13,6 +13,7 @@ START = "/api/v1/auth/x"
 CALLBACK = "/api/v1/auth/x/callback"
 EXCHANGE = "/api/v1/auth/x/exchange"
 LINK = "/api/v1/auth/x/link"
+LINK_CONFIRM = "/api/v1/auth/x/link/confirm"
 CLIENT_ID, CLIENT_SECRET = "standin-client", "standin-secret"
 
 
