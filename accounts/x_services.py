@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 from uuid import UUID
 
 from authlib.common.security import generate_token
@@ -67,21 +67,29 @@ _RANDOM_SUFFIX_TRIES = 5
 # --- Where the browser goes back to ------------------------------------------------------------
 def redirect_path_clean(raw: str | None) -> str:
     """`raw` if it is a path on the frontend ("/markets?tab=hot"), "/" if absent; anything that could
-    leave the frontend (a scheme, a host, "//host", a backslash, control characters) is refused."""
+    leave the frontend (a scheme, a host, "//host", a backslash, control characters), as written or
+    once percent-decoded (for a frontend that decodes it again), is refused."""
     if not raw:
         return "/"
-    parts = urlsplit(raw)
     if (
         len(raw) > _REDIRECT_MAX
-        or not raw.startswith("/")
-        or raw.startswith("//")
-        or "\\" in raw
-        or any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in raw)
-        or parts.scheme
-        or parts.netloc
+        or " " in raw
+        or not (_stays_on_the_frontend(raw) and _stays_on_the_frontend(unquote(raw)))
     ):
         raise InvalidRedirect()
     return raw
+
+
+def _stays_on_the_frontend(path: str) -> bool:
+    parts = urlsplit(path)
+    return (
+        path.startswith("/")
+        and not path.startswith("//")
+        and "\\" not in path
+        and not any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in path)
+        and not parts.scheme
+        and not parts.netloc
+    )
 
 
 def frontend_url(path: str, **params: str) -> str:

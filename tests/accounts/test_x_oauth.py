@@ -171,7 +171,7 @@ def test_display_name_loses_control_characters_and_is_cut_to_100():
 
 
 # --- where the browser may be sent (pure) -------------------------------------------------------------
-@pytest.mark.parametrize("path", ["/", "/markets", "/markets/abc?tab=hot&x=1", "/a/b/c#frag", "/%2F%2Fevil"])
+@pytest.mark.parametrize("path", ["/", "/markets", "/markets/abc?tab=hot&x=1", "/a/b/c#frag", "/search?q=a%20b"])
 def test_frontend_paths_are_accepted(path):
     assert redirect_path_clean(path) == path
 
@@ -183,7 +183,10 @@ def test_no_redirect_means_the_frontend_root(path):
 
 @pytest.mark.parametrize(
     "path",
-    ["https://evil.test", "//evil.test", "/\\evil.test", "evil.test/x", "javascript:x", "/a\nb", "/a b", "/\x7f"],
+    [
+        *("https://evil.test", "//evil.test", "/\\evil.test", "evil.test/x", "javascript:x", "/a\nb", "/a b", "/\x7f"),
+        *("/%2F%2Fevil.test", "/%5Cevil.test", "%2F%2Fevil.test", "/%0d%0aSet-Cookie:x"),
+    ],
 )
 def test_anything_that_could_leave_the_frontend_is_refused(path):
     with pytest.raises(InvalidRedirect):
