@@ -11,7 +11,7 @@ LOCAL_DATABASE_URL := postgres://postgres@127.0.0.1:5432/thisthat
 LOCAL_REDIS_URL := redis://127.0.0.1:6379/0
 
 .DEFAULT_GOAL := help
-.PHONY: help install run migrate createdb test lint format check schema clean bench loadtest
+.PHONY: help install run migrate createdb test lint format check schema clean bench loadtest x-standin
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -71,6 +71,9 @@ schema: install ## Write the OpenAPI schema to openapi.yaml
 
 clean: ## Remove embedded-mode state (SQLite, broker folders, dev secrets) and collected static files
 	rm -rf var staticfiles
+
+x-standin: install ## Serve a stand-in X on 127.0.0.1:8001 for sign in with X without X credentials (prints the settings)
+	$(PY) scripts/x_standin.py $(X_STANDIN_ARGS)
 
 bench: install ## Benchmark the API under gunicorn on loopback (PostgreSQL + Redis; not part of make test)
 	$(PY) -m bench.run $(BENCH_ARGS)

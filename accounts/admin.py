@@ -4,7 +4,7 @@ from django.contrib.auth.forms import UserChangeForm
 from django.urls import reverse
 from django.utils.html import format_html
 
-from .models import User
+from .models import User, XAccount
 
 
 class UserAdminChangeForm(UserChangeForm):
@@ -12,9 +12,10 @@ class UserAdminChangeForm(UserChangeForm):
         model = User
         fields = "__all__"
 
-    def clean_email(self) -> str:
-        # Stored lower-case like registration does, or the user could no longer log in.
-        return self.cleaned_data["email"].strip().lower()
+    def clean_email(self) -> str | None:
+        # Stored lower-case like registration does, or the user could no longer log in; an account
+        # made with X may have none, which is NULL (never "": that would collide with the next one).
+        return (self.cleaned_data["email"] or "").strip().lower() or None
 
 
 @admin.register(User)
@@ -34,7 +35,7 @@ class UserAdmin(DjangoUserAdmin):
         "created_at",
     ]
     list_filter = ["is_staff", "is_active", "is_superuser"]
-    search_fields = ["username", "email"]
+    search_fields = ["username", "email", "x_account__username"]
     ordering = ["-created_at"]
     readonly_fields = [
         "id",
@@ -51,9 +52,10 @@ class UserAdmin(DjangoUserAdmin):
         "last_login",
         "ledger_link",
         "credit_adjust_link",
+        "x_account_link",
     ]
     fieldsets = [
-        (None, {"fields": ["id", "username", "email", "password"]}),
+        (None, {"fields": ["id", "username", "email", "password", "x_account_link"]}),
         (
             "Credits",
             {
@@ -83,6 +85,32 @@ class UserAdmin(DjangoUserAdmin):
         url = reverse("admin:economy_credit_adjust") + f"?user={user.pk}"
         return format_html('<a href="{}">Adjust credits through the ledger</a>', url)
 
+    @admin.display(description="X account")
+    def x_account_link(self, user: User) -> str:
+        account = XAccount.objects.filter(user=user).first()
+        if account is None:
+            return "—"
+        url = reverse("admin:accounts_xaccount_change", args=[account.pk])
+        return format_html('<a href="{}">@{}</a>', url, account.username)
+
     def has_add_permission(self, request) -> bool:
         # Accounts are created by registration (or `createsuperuser`) so the signup bonus is posted.
+        return False
+
+
+@admin.register(XAccount)
+class XAccountAdmin(admin.ModelAdmin):
+    """Read-only: X writes these at sign-in. Deleting one unlinks X from its user (who then needs an
+    email and password to sign in)."""
+
+    list_display = ["username", "x_id", "user", "linked_at", "updated_at"]
+    search_fields = ["username", "x_id", "user__username", "user__email"]
+    ordering = ["-linked_at"]
+    readonly_fields = ["user", "x_id", "username", "name", "avatar_url", "linked_at", "updated_at"]
+    list_select_related = ["user"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False

@@ -243,6 +243,27 @@ class PasswordChangeApi(APIView):
         return Response(self.PasswordChangeOutput(body).data)
 
 
+class UserPasswordAddApi(APIView):
+    class PasswordAddInput(InputSerializer):
+        email = serializers.EmailField(max_length=254, required=False)
+        password = password_field()
+
+    @extend_schema(
+        operation_id="users_me_password_add",
+        description="Give an account made with X a password (and the email to sign in with, required when it has "
+        "none), so it can also log in with `POST /auth/login`. Returns a new token pair: earlier tokens stop "
+        "working. 409 PASSWORD_ALREADY_SET when it has one (use `/auth/password/change`), 409 EMAIL_TAKEN.",
+        request=PasswordAddInput,
+        responses={200: AuthOutput, **error_responses(400, 401, 409)},
+    )
+    def post(self, request):
+        data = self.PasswordAddInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        tokens = services.password_add(user=request.user, request=request, **data.validated_data)
+        request.user.refresh_from_db()
+        return Response(_auth_body(request.user, tokens))
+
+
 class PasswordResetApi(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]

@@ -51,7 +51,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     username = models.CharField(max_length=30, validators=[RegexValidator(USERNAME_PATTERN)])
-    email = models.EmailField(max_length=254, unique=True)
+    # Lower case. NULL (never "") for an account made by signing in with X until its owner adds one:
+    # PostgreSQL's unique indexes let any number of NULLs through, so the case-insensitive uniqueness
+    # still holds for every account that has an email.
+    email = models.EmailField(max_length=254, unique=True, null=True, blank=True)
     credit_balance = credits_field(default=0)  # economy: the ledger
     total_volume = credits_field(default=0)  # economy: the ledger
     overall_pnl = credits_field(default=0)  # economy: the ledger
@@ -77,6 +80,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         constraints = [
             models.UniqueConstraint(Lower("username"), name="user_username_ci_unique"),
             models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+            models.CheckConstraint(condition=~models.Q(email=""), name="user_email_not_blank"),
             models.CheckConstraint(condition=models.Q(credit_balance__gte=0), name="user_balance_non_negative"),
         ]
 
@@ -87,6 +91,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.username
+
+    @property
+    def can_sign_in_with_password(self) -> bool:
+        return bool(self.email) and self.has_usable_password()
 
 
 class SessionEndReason(models.TextChoices):
@@ -159,3 +167,24 @@ class SessionRefreshToken(models.Model):
 
     def __str__(self) -> str:
         return f"refresh token {self.jti} of session {self.session_id}"
+
+
+class XAccount(models.Model):
+    """The X (Twitter) account a user signs in with: one per user, and one user per X account (the
+    database says both). Handle, name and avatar are refreshed from X at every sign-in."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="x_account")
+    x_id = models.CharField(max_length=32, help_text="X's numeric user id (kept as text: it exceeds 2**53).")
+    username = models.CharField(max_length=50, help_text="The X handle, without the @.")
+    name = models.CharField(max_length=100, blank=True)
+    avatar_url = models.URLField(max_length=500, blank=True)
+    linked_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "accounts_xaccount"
+        verbose_name = "X account"
+        constraints = [models.UniqueConstraint(fields=["x_id"], name="xaccount_x_id_unique")]
+
+    def __str__(self) -> str:
+        return f"@{self.username}"

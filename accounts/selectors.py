@@ -10,7 +10,7 @@ from .models import AuthSession, User
 def user_get(*, user_id: str | UUID) -> User:
     """An active user by id; a malformed or unknown id is USER_NOT_FOUND."""
     try:
-        return User.objects.get(pk=UUID(str(user_id)), is_active=True)
+        return User.objects.select_related("x_account").get(pk=UUID(str(user_id)), is_active=True)
     except (ValueError, User.DoesNotExist) as exc:
         raise UserNotFound() from exc
 

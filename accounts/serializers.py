@@ -21,6 +21,12 @@ def password_field(**kwargs) -> serializers.CharField:
     return serializers.CharField(max_length=128, trim_whitespace=False, write_only=True, **kwargs)
 
 
+class XAccountOutput(serializers.Serializer):
+    username = serializers.CharField(help_text="The X handle, without the @.")
+    name = serializers.CharField()
+    avatar_url = serializers.CharField(help_text="The X profile picture (https), or empty.")
+
+
 class PublicUserOutput(serializers.Serializer):
     id = serializers.UUIDField()
     username = serializers.CharField()
@@ -30,6 +36,7 @@ class PublicUserOutput(serializers.Serializer):
     rankByPnL = serializers.IntegerField(source="rank_by_pnl", allow_null=True)  # noqa: N815
     rank_by_volume = serializers.IntegerField(allow_null=True)
     created_at = serializers.DateTimeField()
+    x_account = XAccountOutput(allow_null=True, help_text="The linked X account, or null.")
 
 
 class OwnPublicUserOutput(PublicUserOutput):
@@ -37,7 +44,10 @@ class OwnPublicUserOutput(PublicUserOutput):
 
 
 class UserProfileOutput(OwnPublicUserOutput):
-    email = serializers.EmailField()
+    email = serializers.EmailField(allow_null=True, help_text="Null for an account made with X until one is added.")
+    has_password = serializers.BooleanField(
+        source="has_usable_password", help_text="False for an account made with X until it adds a password."
+    )
     referral_code = serializers.CharField()
     daily_streak = serializers.IntegerField(source="current_daily_streak")
     is_staff = serializers.BooleanField()

@@ -20,7 +20,7 @@ from economy.models import LedgerKind
 from economy.services import ledger_post
 from thisthat.errors import ValidationFailed
 
-from .errors import EmailTaken, InvalidCredentials, InvalidReferralCode, UsernameTaken
+from .errors import EmailTaken, InvalidCredentials, InvalidReferralCode, PasswordAlreadySet, UsernameTaken
 from .models import SessionEndReason, User, new_referral_code
 from .tokens import TokenPair, token_pair_issue, tokens_revoke_all
 
@@ -29,6 +29,11 @@ logger = logging.getLogger(__name__)
 
 def _normalize_email(email: str) -> str:
     return email.strip().lower()
+
+
+def _ensure_email_free(email: str, *, exclude: UUID | None = None) -> None:
+    if User.objects.filter(email__iexact=email).exclude(pk=exclude).exists():
+        raise EmailTaken(details={"email": [EmailTaken.message]})
 
 
 def _ensure_username_free(username: str, *, exclude: UUID | None = None) -> None:
@@ -60,6 +65,11 @@ def _referrer_for(code: str) -> User:
     return referrer
 
 
+def referral_code_check(*, code: str) -> None:
+    """Raise INVALID_REFERRAL_CODE unless `code` would earn a referral at sign-up now."""
+    _referrer_for(code)
+
+
 def _unique_referral_code() -> str:
     while True:
         code = new_referral_code()
@@ -71,18 +81,19 @@ def _unique_referral_code() -> str:
 def user_create(
     *,
     username: str,
-    email: str,
+    email: str | None,
     password: str | None,
     referral_code: str = "",
     is_staff: bool = False,
     is_superuser: bool = False,
     validate_password: bool = True,
 ) -> User:
-    """Create an account with its signup bonus (and the referral bonuses) on the ledger."""
-    email = _normalize_email(email)
+    """Create an account with its signup bonus (and the referral bonuses) on the ledger. `email` is
+    None for an account made by signing in with X; `password` None makes it unusable."""
+    email = _normalize_email(email) if email else None
     _ensure_username_free(username)
-    if User.objects.filter(email__iexact=email).exists():
-        raise EmailTaken(details={"email": [EmailTaken.message]})
+    if email:
+        _ensure_email_free(email)
     referrer = _referrer_for(referral_code) if referral_code else None
 
     user = User(
@@ -156,13 +167,39 @@ def user_update_profile(*, user: User, username: str | None = None) -> User:
     return user
 
 
-def _password_set(*, user: User, new_password: str) -> None:
+def _password_set(*, user: User, new_password: str, field: str = "newPassword") -> None:
     """Set a password and end every sign-in of the user (earlier tokens also carry the old hash's
     digest, which no longer matches: see SIMPLE_JWT)."""
-    _validate_password(new_password, user=user, field="newPassword")
+    _validate_password(new_password, user=user, field=field)
     user.set_password(new_password)
     user.save(update_fields=["password"])
     tokens_revoke_all(user=user, reason=SessionEndReason.PASSWORD_CHANGED)
+
+
+@transaction.atomic
+def password_add(
+    *, user: User, password: str, email: str | None = None, request: HttpRequest | None = None
+) -> TokenPair:
+    """Give an account that has none (one made by signing in with X) a password, and an email to
+    sign in with if it has none either; from then on it can sign in either way."""
+    user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
+    if user.has_usable_password():
+        raise PasswordAlreadySet()
+    if email:
+        email = _normalize_email(email)
+        if user.email and user.email != email:
+            raise ValidationFailed.on("email", "This account already has an email; leave it out.")
+        _ensure_email_free(email, exclude=user.pk)
+        user.email = email
+    elif not user.email:
+        raise ValidationFailed.on("email", "An email is required to sign in with a password.")
+    try:
+        with transaction.atomic():
+            user.save(update_fields=["email"])
+    except IntegrityError as exc:
+        _raise_collision(exc)
+    _password_set(user=user, new_password=password, field="password")
+    return token_pair_issue(user=user, request=request)
 
 
 @transaction.atomic

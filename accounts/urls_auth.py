@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api
+from . import api, x_api
 
 urlpatterns = [
     path("register", api.RegisterApi.as_view(), name="auth-register"),
@@ -14,4 +14,9 @@ urlpatterns = [
     path("password/change", api.PasswordChangeApi.as_view(), name="auth-password-change"),
     path("password/reset", api.PasswordResetApi.as_view(), name="auth-password-reset"),
     path("password/reset/confirm", api.PasswordResetConfirmApi.as_view(), name="auth-password-reset-confirm"),
+    path("x", x_api.XStartApi.as_view(), name="auth-x"),
+    path("x/callback", x_api.XCallbackApi.as_view(), name="auth-x-callback"),
+    path("x/exchange", x_api.XExchangeApi.as_view(), name="auth-x-exchange"),
+    path("x/link", x_api.XLinkApi.as_view(), name="auth-x-link"),
+    path("x/link/confirm", x_api.XLinkConfirmApi.as_view(), name="auth-x-link-confirm"),
 ]

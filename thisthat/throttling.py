@@ -1,7 +1,7 @@
 """Rate limits: fixed-window counters in the shared cache, so every web process enforces one limit.
 
 When the cache cannot count, the scopes that guard credentials (FAIL_CLOSED_SCOPES: logins,
-registration, password reset) refuse with 503 SERVICE_UNAVAILABLE and a Retry-After — an outage
+registration, sign in with X, password reset) refuse with 503 SERVICE_UNAVAILABLE and a Retry-After — an outage
 must not open them to guessing — while every other scope lets the request through (logged), so a
 cache outage does not take the product down with it.
 """
@@ -17,7 +17,7 @@ from .cache import CACHE_ERRORS, cache_unavailable, counter_incr
 from .http import client_address
 from .rates import parse_rate
 
-FAIL_CLOSED_SCOPES = frozenset({"register", "login", "password_reset", "admin_login"})
+FAIL_CLOSED_SCOPES = frozenset({"register", "login", "x_login", "password_reset", "admin_login"})
 # How long a client refused for a cache outage is told to wait: Redis restarts take seconds.
 OUTAGE_RETRY_AFTER = 30
 

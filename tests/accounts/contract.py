@@ -1,4 +1,4 @@
-# SPEC §5, GET /users/me — spelled exactly as on the wire.
+# SPEC §5, GET /users/me — spelled exactly as on the wire; xAccount and hasPassword come with sign in with X.
 PROFILE_FIELDS = {
     "id",
     "username",
@@ -13,4 +13,6 @@ PROFILE_FIELDS = {
     "isStaff",
     "createdAt",
     "lastDailyRewardAt",
+    "xAccount",
+    "hasPassword",
 }

@@ -12,7 +12,7 @@ from tests.helpers.assertions import assert_error
 
 USERS_ME = "/api/v1/users/me"
 
-PUBLIC_FIELDS = {"id", "username", "totalVolume", "overallPnL", "rankByPnL", "rankByVolume", "createdAt"}
+PUBLIC_FIELDS = {"id", "username", "totalVolume", "overallPnL", "rankByPnL", "rankByVolume", "createdAt", "xAccount"}
 
 pytestmark = pytest.mark.django_db
 

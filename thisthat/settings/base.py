@@ -216,6 +216,7 @@ RATE_LIMITS = {
     for scope, rate in {
         "register": "5/hour",
         "login": "10/hour",
+        "x_login": "30/hour",  # sign in with X: start, callback and exchange each count (10 sign-ins)
         "password_reset": "5/hour",
         "admin_login": "10/hour",  # per address and per submitted account, each
         "bets": "30/min",
@@ -288,7 +289,8 @@ _email = env.email_url_config(EMAIL_URL)
 EMAIL_BACKEND = _email.pop("EMAIL_BACKEND")
 globals().update(_email)  # EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER/PASSWORD, EMAIL_USE_TLS/SSL when given
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="THISTHAT <no-reply@thisthat.local>")
-FRONTEND_URL = env.str("FRONTEND_URL", default="http://localhost:3000")
+# The web app: password-reset links and the end of a sign-in with X point here.
+FRONTEND_URL = env.str("FRONTEND_URL", default="http://localhost:3000").rstrip("/")
 
 # --- Product rules ---------------------------------------------------------------------------
 SIGNUP_BONUS = Decimal(env.str("SIGNUP_BONUS", default="1000"))
@@ -329,6 +331,20 @@ POLYMARKET_MAX_RESPONSE_BYTES = env.int("POLYMARKET_MAX_RESPONSE_BYTES", default
 POLYMARKET_RETRY_ATTEMPTS = env.int("POLYMARKET_RETRY_ATTEMPTS", default=4)
 POLYMARKET_BREAKER_FAILURES = env.int("POLYMARKET_BREAKER_FAILURES", default=5)
 POLYMARKET_BREAKER_RESET_SECONDS = env.int("POLYMARKET_BREAKER_RESET_SECONDS", default=60)
+
+# --- Sign in with X (OAuth 2.0 authorization code + PKCE) --------------------------------------
+# No client id: every /auth/x endpoint answers 503 X_NOT_CONFIGURED. With a secret the app is a
+# confidential client (HTTP Basic at the token endpoint), without one a public client.
+X_CLIENT_ID = env.str("X_CLIENT_ID", default="")
+X_CLIENT_SECRET = env.str("X_CLIENT_SECRET", default="")
+# Must be registered with the X app exactly as written; X sends the browser back to it.
+X_REDIRECT_URI = env.str("X_REDIRECT_URI", default="http://127.0.0.1:8000/api/v1/auth/x/callback")
+X_AUTHORIZE_URL = env.str("X_AUTHORIZE_URL", default="https://x.com/i/oauth2/authorize")
+X_TOKEN_URL = env.str("X_TOKEN_URL", default="https://api.x.com/2/oauth2/token")
+X_USERINFO_URL = env.str("X_USERINFO_URL", default="https://api.x.com/2/users/me")
+# A user's browser waits on these calls, so they are short; a slow X is X_UNAVAILABLE.
+X_CONNECT_TIMEOUT = env.float("X_CONNECT_TIMEOUT", default=3.05)
+X_READ_TIMEOUT = env.float("X_READ_TIMEOUT", default=5.0)
 
 # --- Logging: one JSON object per line -------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

@@ -3,7 +3,18 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import DATABASE_URL, DEBUG, EMAIL_BACKEND, JWT_SIGNING_KEY, REDIS_URL, SECRET_KEY, env
+from .base import (
+    DATABASE_URL,
+    DEBUG,
+    EMAIL_BACKEND,
+    FRONTEND_URL,
+    JWT_SIGNING_KEY,
+    REDIS_URL,
+    SECRET_KEY,
+    X_CLIENT_ID,
+    X_REDIRECT_URI,
+    env,
+)
 
 if DEBUG:
     raise ImproperlyConfigured("DEBUG must be off in production.")
@@ -17,6 +28,9 @@ if EMAIL_BACKEND.endswith(("console.EmailBackend", "locmem.EmailBackend")):
 for _name, _value in (("SECRET_KEY", SECRET_KEY), ("JWT_SIGNING_KEY", JWT_SIGNING_KEY)):
     if _value.startswith(("dev-", "test-", "django-insecure")) or len(_value) < 50:
         raise ImproperlyConfigured(f"{_name} looks like a development value; set a random 50+ character secret.")
+if X_CLIENT_ID and not all(url.startswith("https://") for url in (X_REDIRECT_URI, FRONTEND_URL)):
+    # The callback carries X's code and the redirect our one-time exchange code: https only.
+    raise ImproperlyConfigured("With X_CLIENT_ID set, X_REDIRECT_URI and FRONTEND_URL must be https:// URLs.")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
