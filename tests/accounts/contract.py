@@ -1,4 +1,4 @@
-# SPEC §5, GET /users/me — spelled exactly as on the wire.
+# SPEC §5, GET /users/me — spelled exactly as on the wire ([anti-abuse] adds isSuspended and creditExpiry).
 PROFILE_FIELDS = {
     "id",
     "username",
@@ -11,6 +11,8 @@ PROFILE_FIELDS = {
     "referralCode",
     "dailyStreak",
     "isStaff",
+    "isSuspended",
+    "creditExpiry",
     "createdAt",
     "lastDailyRewardAt",
 }
