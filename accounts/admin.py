@@ -32,9 +32,10 @@ class UserAdmin(DjangoUserAdmin):
         "overall_pnl",
         "is_staff",
         "is_active",
+        "suspended_at",
         "created_at",
     ]
-    list_filter = ["is_staff", "is_active", "is_superuser"]
+    list_filter = ["is_staff", "is_active", "is_superuser", ("suspended_at", admin.EmptyFieldListFilter)]
     search_fields = ["username", "email", "x_account__username"]
     ordering = ["-created_at"]
     readonly_fields = [
@@ -48,6 +49,9 @@ class UserAdmin(DjangoUserAdmin):
         "referred_by",
         "daily_streak",
         "last_daily_reward_at",
+        "referral_pending",
+        "suspended_at",
+        "suspension_reason",
         "created_at",
         "last_login",
         "ledger_link",
@@ -70,8 +74,13 @@ class UserAdmin(DjangoUserAdmin):
                 ]
             },
         ),
-        ("Rewards and referrals", {"fields": ["daily_streak", "last_daily_reward_at", "referral_code", "referred_by"]}),
+        (
+            "Rewards and referrals",
+            {"fields": ["daily_streak", "last_daily_reward_at", "referral_code", "referred_by", "referral_pending"]},
+        ),
         ("Access", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
+        # Suspended and reinstated from the review queue (abuse), with the reason and an audit row.
+        ("Suspension", {"fields": ["suspended_at", "suspension_reason"]}),
         ("Dates", {"fields": ["created_at", "last_login"]}),
     ]
 

@@ -6,7 +6,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from thisthat.openapi import MessageOutput, error_responses
+from thisthat.http import client_of
+from thisthat.openapi import DEVICE_ID_PARAMETER, MessageOutput, error_responses
 from thisthat.serializers import InputSerializer
 
 from . import services
@@ -49,12 +50,17 @@ class RegisterApi(APIView):
     @extend_schema(
         operation_id="auth_register",
         request=RegisterInput,
+        parameters=[DEVICE_ID_PARAMETER],
         responses={201: AuthOutput, **error_responses(400, 409, 503)},
+        description="With a `referralCode`, the new account gets the referral bonus at once; the referrer's "
+        "is paid when the new account places a first bet of at least the qualifying amount, unless the two "
+        "share a device or an address or the new account is flagged. A suspended account's code is refused "
+        "(400 INVALID_REFERRAL_CODE).",
     )
     def post(self, request):
         data = self.RegisterInput(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.user_create(**data.validated_data)
+        user = services.user_create(client=client_of(request), **data.validated_data)
         return Response(_auth_body(user, token_pair_issue(user=user, request=request)), status=201)
 
 
@@ -68,12 +74,15 @@ class LoginApi(APIView):
         password = password_field()
 
     @extend_schema(
-        operation_id="auth_login", request=LoginInput, responses={200: AuthOutput, **error_responses(400, 401, 503)}
+        operation_id="auth_login",
+        request=LoginInput,
+        parameters=[DEVICE_ID_PARAMETER],
+        responses={200: AuthOutput, **error_responses(400, 401, 503)},
     )
     def post(self, request):
         data = self.LoginInput(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.user_authenticate(**data.validated_data)
+        user = services.user_authenticate(client=client_of(request), **data.validated_data)
         return Response(_auth_body(user, token_pair_issue(user=user, request=request)))
 
 

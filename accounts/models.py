@@ -46,7 +46,12 @@ class User(AbstractBaseUser, PermissionsMixin):
       overall_pnl — the running totals of the ledger;
     - economy (`economy.services.daily_reward_claim`): daily_streak, last_daily_reward_at — a copy of
       the latest daily reward;
-    - leaderboard (`leaderboard.services.ranks_recompute`): rank_by_pnl, rank_by_volume.
+    - economy (`economy.services.referral_open`, `ledger_post`): referral_pending — set at a sign-up
+      with a code, cleared by the first qualifying bet;
+    - leaderboard (`leaderboard.services.ranks_recompute`): rank_by_pnl, rank_by_volume;
+    - abuse (`abuse.services.account_suspend` / `account_reinstate`, each with an audit row):
+      suspended_at, suspension_reason. economy's ledger reads them with the row lock and refuses a
+      suspended account's bets, cash-outs, claims, purchases and referral bonuses.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -65,6 +70,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     # economy: a copy of the latest daily reward (its streak day and time), written with it in one transaction.
     daily_streak = models.PositiveIntegerField(default=0, help_text="Streak day of the last daily reward.")
     last_daily_reward_at = models.DateTimeField(null=True, blank=True)
+    # economy: the referrer's bonus for this account awaits its first qualifying bet.
+    referral_pending = models.BooleanField(default=False)
+    # abuse: a suspended account can sign in and read, but not bet, cash out, claim, buy or refer.
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    suspension_reason = models.CharField(max_length=255, blank=True)
     is_staff = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -88,6 +98,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     def current_daily_streak(self) -> int:
         """The streak as of now: 0 once a UTC day has been missed since the last claim."""
         return current_streak(last_claimed_at=self.last_daily_reward_at, streak=self.daily_streak, now=timezone.now())
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None
 
     def __str__(self) -> str:
         return self.username

@@ -1,5 +1,7 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from economy.selectors import credit_expiry_for
 from thisthat.money import CREDITS
 
 from .models import USERNAME_PATTERN
@@ -43,6 +45,11 @@ class OwnPublicUserOutput(PublicUserOutput):
     credit_balance = serializers.DecimalField(**CREDITS)
 
 
+class CreditExpiryOutput(serializers.Serializer):
+    amount = serializers.DecimalField(**CREDITS, help_text="Credits above the starting amount that would expire.")
+    expires_at = serializers.DateTimeField(help_text="When, if the account stays inactive until then.")
+
+
 class UserProfileOutput(OwnPublicUserOutput):
     email = serializers.EmailField(allow_null=True, help_text="Null for an account made with X until one is added.")
     has_password = serializers.BooleanField(
@@ -51,7 +58,19 @@ class UserProfileOutput(OwnPublicUserOutput):
     referral_code = serializers.CharField()
     daily_streak = serializers.IntegerField(source="current_daily_streak")
     is_staff = serializers.BooleanField()
+    is_suspended = serializers.BooleanField(
+        help_text="A suspended account can sign in and read, but not bet, cash out, claim, buy or refer."
+    )
     last_daily_reward_at = serializers.DateTimeField(allow_null=True)
+    credit_expiry = serializers.SerializerMethodField(
+        help_text="With the inactivity expiry on: the credits that would expire and when, unless the account "
+        "logs in, bets, cashes out, claims or buys before then; else null."
+    )
+
+    @extend_schema_field(CreditExpiryOutput(allow_null=True))
+    def get_credit_expiry(self, user) -> dict | None:
+        expiry = credit_expiry_for(user_id=user.pk)
+        return None if expiry is None else CreditExpiryOutput(expiry).data
 
 
 class TokenPairOutput(serializers.Serializer):

@@ -1,5 +1,3 @@
-import logging
-from decimal import Decimal
 from typing import NoReturn
 from uuid import UUID
 
@@ -14,17 +12,16 @@ from django.http import HttpRequest
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
-from economy.errors import BalanceLimit
-from economy.locks import user_lock
+from activity.models import ActivityKind
+from activity.services import activity_record
 from economy.models import LedgerKind
-from economy.services import ledger_post
+from economy.services import ledger_post, referral_open
 from thisthat.errors import ValidationFailed
+from thisthat.http import Client
 
 from .errors import EmailTaken, InvalidCredentials, InvalidReferralCode, PasswordAlreadySet, UsernameTaken
 from .models import SessionEndReason, User, new_referral_code
 from .tokens import TokenPair, token_pair_issue, tokens_revoke_all
-
-logger = logging.getLogger(__name__)
 
 
 def _normalize_email(email: str) -> str:
@@ -59,7 +56,11 @@ def _raise_collision(exc: IntegrityError) -> NoReturn:
 
 
 def _referrer_for(code: str) -> User:
-    referrer = User.objects.filter(referral_code=code.strip().upper(), is_active=True).first()
+    """The active account whose code this is. A suspended account cannot refer: its code is refused
+    like an unknown one (a stranger is not told that the account is suspended)."""
+    referrer = User.objects.filter(
+        referral_code=code.strip().upper(), is_active=True, suspended_at__isnull=True
+    ).first()
     if referrer is None:
         raise InvalidReferralCode(details={"referralCode": [InvalidReferralCode.message]})
     return referrer
@@ -87,9 +88,11 @@ def user_create(
     is_staff: bool = False,
     is_superuser: bool = False,
     validate_password: bool = True,
+    client: Client | None = None,
 ) -> User:
-    """Create an account with its signup bonus (and the referral bonuses) on the ledger. `email` is
-    None for an account made by signing in with X; `password` None makes it unusable."""
+    """Create an account with its signup bonus on the ledger. With a referral code, the new user's
+    referral bonus too; the referrer's waits for the new user's first qualifying bet (economy).
+    `email` is None for an account made by signing in with X; `password` None makes it unusable."""
     email = _normalize_email(email) if email else None
     _ensure_username_free(username)
     if email:
@@ -117,40 +120,20 @@ def user_create(
         user_id=user.pk, amount=settings.SIGNUP_BONUS, kind=LedgerKind.SIGNUP_BONUS, description="Welcome bonus"
     )
     if referrer is not None:
-        _referral_bonuses_post(referrer=referrer, referred=user)
-    user.refresh_from_db(fields=["credit_balance"])
+        referral_open(referrer_id=referrer.pk, referred_id=user.pk, referrer_username=referrer.username)
+    activity_record(kind=ActivityKind.SIGNUP, user_id=user.pk, client=client)
+    user.refresh_from_db(fields=["credit_balance", "referral_pending"])
     return user
 
 
-def _referral_bonuses_post(*, referrer: User, referred: User) -> None:
-    bonus: Decimal = settings.REFERRAL_BONUS
-    # Lock the referrer before counting so two sign-ups can't both take the last paid slot. The
-    # new user's row is still invisible to everyone else, so this can't deadlock.
-    user_lock(user_id=referrer.pk)
-    paid = referrer.referrals.exclude(pk=referred.pk).count()
-    recipients = [(referred, f"Joined with {referrer.username}'s code", referrer.pk)]
-    if paid < settings.REFERRAL_MAX_BONUSES:
-        recipients.append((referrer, f"{referred.username} joined with your code", referred.pk))
-    for recipient, description, reference in sorted(recipients, key=lambda item: item[0].pk):  # lock order
-        try:
-            ledger_post(
-                user_id=recipient.pk,
-                amount=bonus,
-                kind=LedgerKind.REFERRAL_BONUS,
-                reference_id=reference,
-                description=description,
-                enforce_cap=True,
-            )
-        except BalanceLimit:
-            # A referrer at the cap forgoes the bonus; the sign-up itself must not fail.
-            logger.info("referral bonus skipped at balance cap", extra={"user_id": str(recipient.pk)})
-
-
-def user_authenticate(*, email: str, password: str) -> User:
+def user_authenticate(*, email: str, password: str, client: Client | None = None) -> User:
+    """The account these credentials open (a suspended one too: it may sign in and read)."""
     user = authenticate(username=_normalize_email(email), password=password)
     if user is None:
         raise InvalidCredentials()
-    update_last_login(None, user)
+    with transaction.atomic():  # after the password hash: no transaction waits on it
+        update_last_login(None, user)
+        activity_record(kind=ActivityKind.LOGIN, user_id=user.pk, client=client)
     return user
 
 

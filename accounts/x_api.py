@@ -10,6 +10,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from thisthat.http import client_of
 from thisthat.openapi import ErrorEnvelope, error_responses
 from thisthat.serializers import InputSerializer
 
@@ -151,7 +152,10 @@ class XCallbackApi(_BrowserNavigation):
         )
         self.error_path = flow.redirect
         params = x_services.x_flow_complete(
-            flow=flow, code=request.query_params.get("code"), error=request.query_params.get("error")
+            flow=flow,
+            code=request.query_params.get("code"),
+            error=request.query_params.get("error"),
+            client=client_of(request),
         )
         return _redirect(x_services.frontend_url(flow.redirect, **params))
 
@@ -181,7 +185,7 @@ class XExchangeApi(APIView):
     def post(self, request):
         data = self.XExchangeInput(data=request.data)
         data.is_valid(raise_exception=True)
-        user, created = x_services.x_exchange(code=data.validated_data["code"])
+        user, created = x_services.x_exchange(code=data.validated_data["code"], client=client_of(request))
         tokens = token_pair_issue(user=user, request=request)
         body = {"user": user, "access_token": tokens.access_token, "refresh_token": tokens.refresh_token}
         return Response(self.XExchangeOutput({**body, "created": created}).data)

@@ -31,8 +31,11 @@ from django.contrib.auth.models import update_last_login
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 
+from activity.models import ActivityKind
+from activity.services import activity_record
 from thisthat.cache import CACHE_ERRORS, cache_unavailable
 from thisthat.errors import ServiceUnavailable
+from thisthat.http import Client
 from thisthat.throttling import OUTAGE_RETRY_AFTER
 
 from . import x_oauth
@@ -183,7 +186,9 @@ def x_flow_take(*, state: str | None, browser_id: str | None) -> XFlow:
     return flow
 
 
-def x_flow_complete(*, flow: XFlow, code: str | None, error: str | None) -> dict[str, str]:
+def x_flow_complete(
+    *, flow: XFlow, code: str | None, error: str | None, client: Client | None = None
+) -> dict[str, str]:
     """Finish a flow from X's answer; returns the query parameters for the frontend redirect: a
     one-time `code` for `POST /auth/x/exchange` after a sign-in, a one-time `linkCode` for
     `POST /auth/x/link/confirm` after a link flow."""
@@ -198,7 +203,7 @@ def x_flow_complete(*, flow: XFlow, code: str | None, error: str | None) -> dict
         entry = {"user_id": flow.link_user_id, "identity": asdict(identity)}
         _put(f"xauth:link:{link_code}", entry, ttl=EXCHANGE_CODE_TTL_SECONDS)
         return {"linkCode": link_code}
-    user, created = x_sign_in(identity=identity, referral_code=flow.referral_code)
+    user, created = x_sign_in(identity=identity, referral_code=flow.referral_code, client=client)
     exchange_code = secrets.token_urlsafe(32)
     _put(f"xauth:code:{exchange_code}", {"user_id": str(user.pk), "created": created}, ttl=EXCHANGE_CODE_TTL_SECONDS)
     return {"code": exchange_code}
@@ -213,15 +218,18 @@ def x_link_confirm(*, user: User, code: str) -> User:
     return User.objects.select_related("x_account").get(pk=user.pk)
 
 
-def x_exchange(*, code: str) -> tuple[User, bool]:
-    """The account a one-time exchange code was issued for, and whether the flow created it."""
+def x_exchange(*, code: str, client: Client | None = None) -> tuple[User, bool]:
+    """The account a one-time exchange code was issued for, and whether the flow created it; the
+    sign-in is recorded as a login."""
     entry = _take(f"xauth:code:{code}") if _TOKEN.fullmatch(code) else None
     user = User.objects.filter(pk=entry["user_id"]).select_related("x_account").first() if entry else None
     if user is None:
         raise XCodeInvalid()
     if not user.is_active:
         raise AccountDisabled()
-    update_last_login(None, user)
+    with transaction.atomic():
+        update_last_login(None, user)
+        activity_record(kind=ActivityKind.LOGIN, user_id=user.pk, client=client)
     return user, entry["created"]
 
 
@@ -237,7 +245,7 @@ def _x_account_refresh(account: XAccount, identity: XIdentity) -> None:
 
 
 @transaction.atomic
-def x_sign_in(*, identity: XIdentity, referral_code: str = "") -> tuple[User, bool]:
+def x_sign_in(*, identity: XIdentity, referral_code: str = "", client: Client | None = None) -> tuple[User, bool]:
     """The account of this X user, created (with its signup bonus and any referral bonus, through
     registration's own service) on the first sign-in. Two first sign-ins at once create one account:
     the loser of the unique X id finds the winner's."""
@@ -246,7 +254,9 @@ def x_sign_in(*, identity: XIdentity, referral_code: str = "") -> tuple[User, bo
         for username in _username_candidates(identity.username):
             try:
                 with transaction.atomic():
-                    user = user_create(username=username, email=None, password=None, referral_code=referral_code)
+                    user = user_create(
+                        username=username, email=None, password=None, referral_code=referral_code, client=client
+                    )
                     XAccount.objects.create(user=user, x_id=identity.id, **_x_account_fields(identity))
                 return user, True
             except UsernameTaken:

@@ -7,7 +7,8 @@ from rest_framework.views import APIView
 
 from idempotency.http import IDEMPOTENCY_PARAMETER, idempotent
 from markets.models import Side
-from thisthat.openapi import error_responses
+from thisthat.http import client_of
+from thisthat.openapi import DEVICE_ID_PARAMETER, error_responses
 from thisthat.pagination import page_input, paginate
 from thisthat.serializers import InputSerializer, PlainDecimalField
 
@@ -32,9 +33,10 @@ class BetPlaceApi(APIView):
     @extend_schema(
         operation_id="bets_place",
         request=BetPlaceInput,
-        parameters=[IDEMPOTENCY_PARAMETER],
-        responses={201: BetPlacedOutput, **error_responses(400, 401, 404, 409)},
-        description="400 INVALID_BET_AMOUNT or INSUFFICIENT_BALANCE; 404 MARKET_NOT_FOUND; 409 MARKET_CLOSED, "
+        parameters=[IDEMPOTENCY_PARAMETER, DEVICE_ID_PARAMETER],
+        responses={201: BetPlacedOutput, **error_responses(400, 401, 403, 404, 409)},
+        description="400 INVALID_BET_AMOUNT or INSUFFICIENT_BALANCE; 403 ACCOUNT_SUSPENDED; 404 MARKET_NOT_FOUND; "
+        "409 MARKET_CLOSED, "
         "ODDS_UNAVAILABLE, ODDS_CHANGED (with expectedOdds, when the odds moved more than maxSlippage) or "
         "IDEMPOTENCY_CONFLICT.",
     )
@@ -43,7 +45,7 @@ class BetPlaceApi(APIView):
         data.is_valid(raise_exception=True)
 
         def run() -> Response:
-            placed = services.bet_place(user_id=request.user.pk, **data.validated_data)
+            placed = services.bet_place(user_id=request.user.pk, client=client_of(request), **data.validated_data)
             return Response(BetPlacedOutput(placed).data, status=201)
 
         return idempotent(request, scope="bets", run=run)
@@ -81,10 +83,11 @@ class BetSellApi(APIView):
 
     @extend_schema(
         operation_id="bets_sell",
-        parameters=[BET_ID, IDEMPOTENCY_PARAMETER],
+        parameters=[BET_ID, IDEMPOTENCY_PARAMETER, DEVICE_ID_PARAMETER],
         request=BetSellInput,
-        responses={200: BetSoldOutput, **error_responses(400, 401, 404, 409)},
-        description="Cash out at potentialPayout times the current odds of the bet's side. 409 BET_NOT_SELLABLE when "
+        responses={200: BetSoldOutput, **error_responses(400, 401, 403, 404, 409)},
+        description="Cash out at potentialPayout times the current odds of the bet's side. 403 ACCOUNT_SUSPENDED "
+        "for a suspended account. 409 BET_NOT_SELLABLE when "
         "the bet is not pending or its market is not open; 409 ODDS_CHANGED when expectedValue is given and "
         "the value fell by more than 2 %.",
     )
@@ -93,7 +96,9 @@ class BetSellApi(APIView):
         data.is_valid(raise_exception=True)
 
         def run() -> Response:
-            sold = services.bet_sell(user_id=request.user.pk, bet_id=bet_id, **data.validated_data)
+            sold = services.bet_sell(
+                user_id=request.user.pk, bet_id=bet_id, client=client_of(request), **data.validated_data
+            )
             return Response(BetSoldOutput(sold).data)
 
         return idempotent(request, scope="bets-sell", run=run)

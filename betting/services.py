@@ -14,6 +14,8 @@ from django.db import transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
+from activity.models import ActivityKind
+from activity.services import activity_record
 from economy.models import LedgerKind
 from economy.services import Posting, ledger_post, ledger_post_many
 from markets import services as market_services
@@ -22,6 +24,7 @@ from markets.locks import market_lock
 from markets.models import SETTLED_STATUSES, Market, MarketStatus, MarketType, Resolution
 from markets.odds import price_cache_get
 from markets.selectors import market_get
+from thisthat.http import Client
 from thisthat.jobs import JobSummary
 
 from .errors import BetNotSellable, MarketNotResolved, OddsChanged
@@ -77,8 +80,10 @@ def bet_place(
     amount: Decimal,
     expected_odds: Decimal | None = None,
     max_slippage: Decimal = DEFAULT_MAX_SLIPPAGE,
+    client: Client | None = None,
 ) -> BetPlaced:
-    """Stake `amount` on `side` at the market's current odds and debit it through the ledger."""
+    """Stake `amount` on `side` at the market's current odds and debit it through the ledger (which
+    refuses a suspended account and notices a referred user's first qualifying bet)."""
     ensure_valid_amount(amount)
     market = market_lock(market_id=market_id, exclusive=False)
     now = timezone.now()
@@ -103,6 +108,16 @@ def bet_place(
         volume=amount,
         description=f"Bet on {side.upper()}: {market.title}"[:255],
     )
+    activity_record(
+        kind=ActivityKind.BET,
+        user_id=user_id,
+        client=client,
+        reference_id=bet.id,
+        market_id=market.id,
+        side=side,
+        odds=odds,
+        at=now,
+    )
     log = {"bet_id": str(bet.id), "user_id": str(user_id), "market_id": str(market.id), "side": side}
     log |= {"amount": str(amount), "odds": str(odds)}
     transaction.on_commit(lambda: logger.info("bet placed", extra=log), robust=True)
@@ -117,8 +132,11 @@ class BetSold:
 
 
 @transaction.atomic
-def bet_sell(*, user_id: UUID, bet_id: UUID | str, expected_value: Decimal | None = None) -> BetSold:
-    """Cash a pending bet out at the current odds of its side; a bet is sold at most once."""
+def bet_sell(
+    *, user_id: UUID, bet_id: UUID | str, expected_value: Decimal | None = None, client: Client | None = None
+) -> BetSold:
+    """Cash a pending bet out at the current odds of its side; a bet is sold at most once (never by
+    a suspended account: the ledger refuses it)."""
     bet = bet_get_for_user(user_id=user_id, bet_id=bet_id)
     market = market_lock(market_id=bet.market_id, exclusive=False)
     bet = Bet.objects.select_for_update().get(pk=bet.pk)
@@ -142,6 +160,7 @@ def bet_sell(*, user_id: UUID, bet_id: UUID | str, expected_value: Decimal | Non
         pnl=value - bet.amount,
         description=f"Cash-out: {market.title}"[:255],
     )
+    activity_record(kind=ActivityKind.CASH_OUT, user_id=user_id, client=client, reference_id=bet.id, at=now)
     bet.market = market
     return BetSold(bet=bet, credits_received=value, new_balance=entry.balance_after)
 

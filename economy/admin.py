@@ -19,7 +19,7 @@ from thisthat.errors import ValidationFailed
 
 from . import services
 from .errors import BalanceLimit, InsufficientBalance
-from .models import CreditPackage, DailyReward, LedgerEntry, Purchase
+from .models import CreditPackage, DailyReward, LedgerEntry, Purchase, Referral
 
 ADJUST_PERMISSION = "economy.adjust_credits"
 
@@ -174,3 +174,15 @@ class CreditPackageAdmin(admin.ModelAdmin):
     @admin.display(description="Purchases")
     def purchase_count(self, package: CreditPackage) -> int:
         return package.purchases.count()
+
+
+@admin.register(Referral)
+class ReferralAdmin(ReadOnlyAdmin):
+    """Referrals and the referrer's bonus for each: pending until the referred user's first
+    qualifying bet, then paid or withheld (with the reason)."""
+
+    list_display = ["created_at", "referred", "referrer", "status", "bonus", "reason", "qualified_at", "decided_at"]
+    list_filter = ["status", "reason", "created_at"]
+    search_fields = ["referred__username", "referred__email", "referrer__username", "referrer__email"]
+    list_select_related = ["referred", "referrer"]
+    date_hierarchy = "created_at"

@@ -7,7 +7,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from idempotency.http import IDEMPOTENCY_PARAMETER, idempotent
-from thisthat.openapi import error_responses
+from thisthat.http import client_of
+from thisthat.openapi import DEVICE_ID_PARAMETER, error_responses
 from thisthat.pagination import page_input, paginate
 from thisthat.serializers import InputSerializer
 
@@ -45,12 +46,14 @@ class DailyRewardApi(APIView):
     @extend_schema(
         operation_id="rewards_daily_claim",
         request=None,
-        responses={201: DailyRewardClaimOutput, **error_responses(401, 409)},
+        parameters=[DEVICE_ID_PARAMETER],
+        responses={201: DailyRewardClaimOutput, **error_responses(401, 403, 409)},
         description="409 DAILY_REWARD_CLAIMED (with `details.nextClaimAvailable`) when today's reward was "
-        "claimed already; 409 BALANCE_LIMIT when it would lift the balance over the maximum.",
+        "claimed already; 409 BALANCE_LIMIT when it would lift the balance over the maximum; 403 "
+        "ACCOUNT_SUSPENDED for a suspended account.",
     )
     def post(self, request):
-        claim = services.daily_reward_claim(user_id=request.user.pk)
+        claim = services.daily_reward_claim(user_id=request.user.pk, client=client_of(request))
         body = {
             "reward": claim.reward,
             "new_balance": claim.new_balance,
@@ -92,15 +95,19 @@ class ReferralsMeApi(APIView):
         parameters=[ReferralListInput],
         responses={200: ReferralsOutput, **error_responses(400, 401)},
         description="`referralCount` counts everyone who joined with your code; `referrals` lists them newest "
-        "first, one page at a time (`limit`, `offset`).",
+        "first, one page at a time (`limit`, `offset`). Your bonus for a referral is `pending` until they place "
+        "a first bet of at least the qualifying amount, then `paid` — or `withheld` when it does not qualify "
+        "(for example, the two accounts share a device or an address).",
     )
     def get(self, request):
         page = ReferralListInput.from_query(request)
         referrals, count = paginate(selectors.referrals_for_user(user_id=request.user.pk), **page)
+        totals = selectors.referral_totals(user_id=request.user.pk)
         body = {
             "referral_code": request.user.referral_code,
             "referral_count": count,
-            "credits_earned": selectors.referral_credits_earned(user_id=request.user.pk),
+            "credits_earned": totals.credits_earned,
+            "credits_pending": totals.credits_pending,
             "referrals": referrals,
         }
         return Response(ReferralsOutput(body).data)
@@ -122,18 +129,21 @@ class PurchaseApi(APIView):
     @extend_schema(
         operation_id="purchases_create",
         request=PurchaseCreateInput,
-        parameters=[IDEMPOTENCY_PARAMETER],
-        responses={201: PurchaseCreatedOutput, **error_responses(400, 401, 409)},
+        parameters=[IDEMPOTENCY_PARAMETER, DEVICE_ID_PARAMETER],
+        responses={201: PurchaseCreatedOutput, **error_responses(400, 401, 403, 409)},
         description="Buy an active credit package. An unknown or inactive `packageId` is 400 VALIDATION_ERROR; "
-        "409 BALANCE_LIMIT when the credits would lift the balance over the maximum; 409 IDEMPOTENCY_CONFLICT "
-        "for a reused key with a different body; 429 RATE_LIMIT_EXCEEDED past the per-user purchase limit.",
+        "403 ACCOUNT_SUSPENDED for a suspended account; 409 BALANCE_LIMIT when the credits would lift the "
+        "balance over the maximum; 409 IDEMPOTENCY_CONFLICT for a reused key with a different body; 429 "
+        "RATE_LIMIT_EXCEEDED past the per-user purchase limit.",
     )
     def post(self, request):
         data = self.PurchaseCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
 
         def run() -> Response:
-            outcome = services.purchase_create(user_id=request.user.pk, **data.validated_data)
+            outcome = services.purchase_create(
+                user_id=request.user.pk, client=client_of(request), **data.validated_data
+            )
             return Response(PurchaseCreatedOutput(outcome._asdict()).data, status=201)
 
         return idempotent(request, scope="purchases", run=run)

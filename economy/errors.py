@@ -19,3 +19,8 @@ class DailyRewardClaimed(Conflict):
 
 class PaymentFailed(DomainError):
     code, status, message = "PAYMENT_FAILED", 402, "The payment was declined."
+
+
+class AccountSuspended(DomainError):
+    code, status = "ACCOUNT_SUSPENDED", 403
+    message = "This account is suspended: it can sign in and read, but not bet, cash out, claim or buy credits."

@@ -15,6 +15,9 @@ from django.contrib.auth import get_user_model
 class LockedBalance:
     balance: Decimal
     overall_pnl: Decimal
+    # Read with the lock, so the guards cost no query of their own.
+    suspended: bool = False
+    referral_pending: bool = False
 
 
 def user_lock(*, user_id: UUID) -> LockedBalance:
@@ -29,9 +32,12 @@ def users_lock(*, user_ids: Collection[UUID]) -> dict[UUID, LockedBalance]:
         user_model.objects.select_for_update(no_key=True)
         .filter(pk__in=set(user_ids))
         .order_by("pk")
-        .values_list("pk", "credit_balance", "overall_pnl")
+        .values_list("pk", "credit_balance", "overall_pnl", "suspended_at", "referral_pending")
     )
-    locked = {pk: LockedBalance(balance, pnl) for pk, balance, pnl in rows}
+    locked = {
+        pk: LockedBalance(balance, pnl, suspended=suspended_at is not None, referral_pending=pending)
+        for pk, balance, pnl, suspended_at, pending in rows
+    }
     if len(locked) != len(set(user_ids)):
         raise user_model.DoesNotExist(f"no user with id {sorted(set(user_ids) - set(locked))}")
     return locked

@@ -17,6 +17,8 @@ class LedgerKind(models.TextChoices):
     BET_REFUND = "bet_refund", "Bet refund"
     BET_SALE = "bet_sale", "Bet sale"
     ADMIN_ADJUSTMENT = "admin_adjustment", "Admin adjustment"
+    CLAWBACK = "clawback", "Clawback"
+    CREDIT_EXPIRY = "credit_expiry", "Credit expiry"
 
 
 # Kinds that may happen at most once per referenced object (a bet is paid, refunded or sold once).
@@ -31,6 +33,23 @@ ONCE_PER_REFERENCE = [
 
 
 BET_RETURNS = [LedgerKind.BET_PAYOUT, LedgerKind.BET_REFUND, LedgerKind.BET_SALE]
+
+# Kinds that happen at most once per (user, reference): a referral bonus per referral (the new user's
+# references the referrer, the referrer's the new user), a clawback per posting it takes back.
+ONCE_PER_USER_AND_REFERENCE = [LedgerKind.REFERRAL_BONUS, LedgerKind.CLAWBACK]
+
+# What a suspended account can neither spend nor receive: its own bets, cash-outs and claims, and
+# referral bonuses. Settlement still pays and refunds it; staff may still adjust it. A purchase is
+# refused before it is charged (purchase_create), so one already paid for is always credited.
+SUSPENDED_REFUSES = [
+    LedgerKind.BET_PLACED,
+    LedgerKind.BET_SALE,
+    LedgerKind.DAILY_REWARD,
+    LedgerKind.REFERRAL_BONUS,
+]
+
+# What the account holder does themselves: the inactivity expiry counts from the latest of these.
+OWN_ACTIVITY = [LedgerKind.BET_PLACED, LedgerKind.BET_SALE, LedgerKind.DAILY_REWARD, LedgerKind.PURCHASE]
 
 
 class LedgerEntry(models.Model):
@@ -73,6 +92,15 @@ class LedgerEntry(models.Model):
                 condition=models.Q(kind__in=ONCE_PER_REFERENCE),
                 name="ledger_once_per_reference",
             ),
+            models.CheckConstraint(
+                condition=~models.Q(kind__in=ONCE_PER_USER_AND_REFERENCE) | models.Q(reference_id__isnull=False),
+                name="ledger_once_per_user_reference_has_reference",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "reference_id", "kind"],
+                condition=models.Q(kind__in=ONCE_PER_USER_AND_REFERENCE),
+                name="ledger_once_per_user_and_reference",
+            ),
             models.UniqueConstraint(
                 fields=["user"], condition=models.Q(kind=LedgerKind.SIGNUP_BONUS), name="ledger_one_signup_bonus"
             ),
@@ -111,6 +139,66 @@ class DailyReward(models.Model):
 
     def __str__(self) -> str:
         return f"day {self.streak_day}: {self.credits_awarded} on {self.claimed_on}"
+
+
+class ReferralStatus(models.TextChoices):
+    PENDING = "pending", "Pending (awaiting the first qualifying bet)"
+    PAID = "paid", "Paid"
+    WITHHELD = "withheld", "Withheld"
+    CLAWED_BACK = "clawed_back", "Clawed back"
+
+
+class ReferralWithheld(models.TextChoices):
+    """Why a referrer's bonus was not paid."""
+
+    SHARED_DEVICE = "shared_device", "The two accounts share a device"
+    SHARED_ADDRESS = "shared_address", "The two accounts share an address"
+    FLAGGED = "flagged", "The referred account is flagged"
+    REFERRER_SUSPENDED = "referrer_suspended", "The referrer is suspended"
+    BONUS_CAP = "bonus_cap", "The referrer was paid REFERRAL_MAX_BONUSES times already"
+    BALANCE_CAP = "balance_cap", "The referrer's balance is at the maximum"
+
+
+class Referral(models.Model):
+    """A sign-up with someone's referral code. The new user gets their bonus at sign-up; the
+    referrer's is pending until the new user's first bet of at least REFERRAL_QUALIFYING_BET
+    (`qualified_at`), then paid or withheld once (`economy.services.referral_settle`)."""
+
+    referred = models.OneToOneField(
+        settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.PROTECT, related_name="referral"
+    )
+    referrer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=16, choices=ReferralStatus.choices, default=ReferralStatus.PENDING)
+    bonus = credits_field(default=0, help_text="What the referrer was paid.")
+    qualified_at = models.DateTimeField(null=True, blank=True, help_text="The referred user's first qualifying bet.")
+    qualifying_bet_id = models.UUIDField(null=True, blank=True)
+    reason = models.CharField(max_length=32, choices=ReferralWithheld.choices, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "economy_referral"
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["referrer", "-created_at"], name="referral_referrer_recent_idx"),
+            models.Index(
+                fields=["qualified_at"],
+                condition=models.Q(status=ReferralStatus.PENDING, qualified_at__isnull=False),
+                name="referral_qualified_pending_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status=ReferralStatus.PAID) | models.Q(bonus__gt=0), name="referral_paid_has_bonus"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status=ReferralStatus.PENDING) | models.Q(decided_at__isnull=False),
+                name="referral_decided_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"referral of {self.referred_id} by {self.referrer_id} ({self.status})"
 
 
 class CreditPackage(models.Model):

@@ -1,13 +1,25 @@
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, DecimalField, F, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, Greatest
 
 from thisthat.money import CREDITS
 
-from .models import CreditPackage, DailyReward, LedgerEntry, LedgerKind, Purchase
+from .models import (
+    OWN_ACTIVITY,
+    CreditPackage,
+    DailyReward,
+    LedgerEntry,
+    LedgerKind,
+    Purchase,
+    Referral,
+    ReferralStatus,
+)
 
 _MONEY = DecimalField(**CREDITS)
 HALF_CENT = Decimal("0.005")
@@ -51,6 +63,8 @@ _DEFAULT_DESCRIPTIONS = {
     LedgerKind.BET_REFUND: "Bet refunded",
     LedgerKind.BET_SALE: "Bet cashed out",
     LedgerKind.ADMIN_ADJUSTMENT: "Adjustment by THISTHAT staff",
+    LedgerKind.CLAWBACK: "Credits taken back after a review",
+    LedgerKind.CREDIT_EXPIRY: "Credits expired after a long time without activity",
 }
 
 
@@ -76,35 +90,64 @@ def credit_packages_on_sale() -> QuerySet[CreditPackage]:
     return CreditPackage.objects.filter(is_active=True).order_by("sort_order", "id")
 
 
-def _referrer_bonuses(referrer_id: UUID) -> QuerySet[LedgerEntry]:
-    """The referral bonuses `referrer_id` received for people who joined with their code (each row's
-    reference is the new user; the bonus they got as a new user themselves is not among them)."""
-    referred = get_user_model().objects.filter(referred_by_id=referrer_id).values("id")
-    return LedgerEntry.objects.filter(
-        user_id=referrer_id, kind=LedgerKind.REFERRAL_BONUS, reference_id__in=Subquery(referred)
+@dataclass(frozen=True)
+class ReferralTotals:
+    credits_earned: Decimal  # paid to the referrer (and not taken back)
+    credits_pending: Decimal  # what the referrals still awaiting a first qualifying bet would pay
+
+
+def referral_totals(*, user_id: UUID) -> ReferralTotals:
+    """What `user_id` earned from the people who joined with their code, and what is still pending."""
+    totals = Referral.objects.filter(referrer_id=user_id).aggregate(
+        earned=Coalesce(Sum("bonus", filter=Q(status=ReferralStatus.PAID)), Value(Decimal(0)), output_field=_MONEY),
+        pending=Count("pk", filter=Q(status=ReferralStatus.PENDING)),
     )
+    return ReferralTotals(totals["earned"], settings.REFERRAL_BONUS * totals["pending"])
 
 
-def referral_credits_earned(*, user_id: UUID) -> Decimal:
-    """What the referrer `user_id` has been paid for the people who joined with their code."""
-    earned = _referrer_bonuses(user_id).aggregate(total=Coalesce(Sum("amount"), Value(Decimal(0)), output_field=_MONEY))
-    return earned["total"]
-
-
-def referrals_for_user(*, user_id: UUID) -> QuerySet:
-    """The users who joined with `user_id`'s code, newest first, each annotated with `bonus`: what
-    the referrer was paid for them (0 past REFERRAL_MAX_BONUSES or at the balance cap)."""
-    bonus = (
-        LedgerEntry.objects.filter(user_id=user_id, kind=LedgerKind.REFERRAL_BONUS, reference_id=OuterRef("pk"))
-        .order_by()
-        .values("reference_id")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
+def referrals_for_user(*, user_id: UUID) -> QuerySet[Referral]:
+    """The referrals of the people who joined with `user_id`'s code, newest first, with the referred
+    user: each one's status (pending, paid, withheld, clawed back) and what it paid the referrer."""
     return (
-        get_user_model()
-        .objects.filter(referred_by_id=user_id)
-        .annotate(bonus=Coalesce(Subquery(bonus, output_field=_MONEY), Value(Decimal(0)), output_field=_MONEY))
-        .order_by("-created_at", "-id")
-        .only("id", "username", "created_at")
+        Referral.objects.filter(referrer_id=user_id)
+        .select_related("referred")
+        .only("referred__id", "referred__username", "referred__created_at", "status", "bonus", "created_at")
+        .order_by("-created_at", "-referred_id")
+    )
+
+
+# --- inactivity expiry ----------------------------------------------------------------------------
+def _with_last_activity(users: QuerySet) -> QuerySet:
+    """Annotate `last_active_at`: the latest of the sign-up, the last login and the last ledger row
+    the account holder caused (bet, cash-out, claim, purchase)."""
+    own = Max("ledger_entries__created_at", filter=Q(ledger_entries__kind__in=OWN_ACTIVITY))
+    return users.annotate(
+        last_active_at=Greatest("created_at", Coalesce("last_login", "created_at"), Coalesce(own, "created_at"))
+    )
+
+
+def users_due_credit_expiry(*, cutoff: datetime) -> QuerySet:
+    """Accounts holding more than SIGNUP_BONUS whose last activity is older than `cutoff`."""
+    users = get_user_model().objects.filter(is_active=True, credit_balance__gt=settings.SIGNUP_BONUS)
+    return _with_last_activity(users).filter(last_active_at__lt=cutoff).order_by("pk")
+
+
+@dataclass(frozen=True)
+class CreditExpiry:
+    amount: Decimal
+    expires_at: datetime
+
+
+def credit_expiry_for(*, user_id: UUID) -> CreditExpiry | None:
+    """The credits that will expire, and when, if the account stays inactive (None while the expiry
+    is off or nothing is above SIGNUP_BONUS)."""
+    if not settings.CREDIT_EXPIRY_ENABLED:
+        return None
+    users = get_user_model().objects.filter(pk=user_id, credit_balance__gt=settings.SIGNUP_BONUS)
+    row = _with_last_activity(users).values("credit_balance", "last_active_at").first()
+    if row is None:
+        return None
+    return CreditExpiry(
+        amount=row["credit_balance"] - settings.SIGNUP_BONUS,
+        expires_at=row["last_active_at"] + timedelta(days=settings.CREDIT_EXPIRY_DAYS),
     )

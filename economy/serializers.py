@@ -5,7 +5,7 @@ from rest_framework import serializers
 from thisthat.money import CREDITS
 from thisthat.pagination import PageOutput
 
-from .models import LedgerKind, PurchaseStatus
+from .models import LedgerKind, PurchaseStatus, ReferralStatus
 from .selectors import ledger_entry_description
 
 
@@ -61,15 +61,22 @@ class ReferredUserOutput(serializers.Serializer):
 
 
 class ReferralOutput(serializers.Serializer):
-    user = ReferredUserOutput(source="*")
-    joined_at = serializers.DateTimeField(source="created_at")
-    bonus = credits_field(help_text="What you were paid for this referral (0 past the bonus cap).")
+    user = ReferredUserOutput(source="referred")
+    joined_at = serializers.DateTimeField(source="referred.created_at")
+    bonus = credits_field(help_text="What you were paid for this referral (0 until it is paid, or when withheld).")
+    bonus_status = serializers.ChoiceField(
+        source="status",
+        choices=ReferralStatus.choices,
+        help_text="pending: awaiting their first qualifying bet; paid; withheld: it did not qualify; "
+        "clawed_back: paid, then taken back after a review.",
+    )
 
 
 class ReferralsOutput(serializers.Serializer):
     referral_code = serializers.CharField()
     referral_count = serializers.IntegerField()
-    credits_earned = credits_field()
+    credits_earned = credits_field(help_text="Referral bonuses paid to you.")
+    credits_pending = credits_field(help_text="What your referrals awaiting their first qualifying bet would pay.")
     referrals = ReferralOutput(many=True)
 
 

@@ -3,6 +3,7 @@ transaction, under a row lock on the user."""
 
 import logging
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -17,25 +18,41 @@ from django.db.models import F
 from django.utils import timezone
 from rest_framework import serializers
 
+from activity.models import ActivityKind
+from activity.services import activity_record
 from thisthat.errors import RateLimited, ValidationFailed
+from thisthat.http import Client
 from thisthat.jobs import JobSummary
 from thisthat.money import CENT
 from thisthat.rates import parse_rate
 
-from .errors import BalanceLimit, DailyRewardClaimed, DuplicateLedgerPosting, InsufficientBalance, PaymentFailed
-from .locks import user_lock, users_lock
+from .dependents import referral_veto
+from .errors import (
+    AccountSuspended,
+    BalanceLimit,
+    DailyRewardClaimed,
+    DuplicateLedgerPosting,
+    InsufficientBalance,
+    PaymentFailed,
+)
+from .locks import LockedBalance, user_lock, users_lock
 from .models import (
     ONCE_PER_REFERENCE,
+    ONCE_PER_USER_AND_REFERENCE,
+    SUSPENDED_REFUSES,
     CreditPackage,
     DailyReward,
     LedgerEntry,
     LedgerKind,
     Purchase,
     PurchaseStatus,
+    Referral,
+    ReferralStatus,
+    ReferralWithheld,
 )
 from .payments import Charge, PaymentProvider, payment_provider
 from .rules import DailyRewardState, RewardLadder, daily_reward_for, utc_day, utc_midnight
-from .selectors import daily_reward_latest, users_with_unreconciled_balance
+from .selectors import daily_reward_latest, users_due_credit_expiry, users_with_unreconciled_balance
 
 logger = logging.getLogger(__name__)
 
@@ -59,13 +76,20 @@ def ledger_post(
     `enforce_cap` refuses credits that would lift the balance over MAX_CREDIT_BALANCE (rewards,
     bonuses, purchases); payouts, refunds and sales never pass it. `volume` (a bet's stake) and
     `pnl` (a sale's realised profit) move the user's running totals in the same statement.
+
+    A suspended account is refused the kinds in SUSPENDED_REFUSES (ACCOUNT_SUSPENDED). A referred
+    user's first stake of at least REFERRAL_QUALIFYING_BET qualifies their referral; the referrer is
+    paid (or not) after commit. Both facts come with the row lock: no query of their own.
     """
     if amount != amount.quantize(CENT) or amount == 0:
         raise ValueError(f"ledger amount must be a non-zero number of cents, got {amount}")
-    if kind in ONCE_PER_REFERENCE and reference_id is None:
+    if kind in (*ONCE_PER_REFERENCE, *ONCE_PER_USER_AND_REFERENCE) and reference_id is None:
         raise ValueError(f"a {kind} posting needs the reference it happens once for")
     users = get_user_model().objects
-    balance = user_lock(user_id=user_id).balance
+    locked = user_lock(user_id=user_id)
+    if kind in SUSPENDED_REFUSES:
+        ensure_not_suspended(locked)
+    balance = locked.balance
     new_balance = balance + amount
     if new_balance < 0:
         raise InsufficientBalance(details={"balance": balance})
@@ -84,10 +108,18 @@ def ledger_post(
             )
     except IntegrityError as exc:  # the once-per-reference constraints have the last word
         raise DuplicateLedgerPosting(details={"kind": kind, "referenceId": reference_id}) from exc
-    users.filter(pk=user_id).update(
-        credit_balance=new_balance, total_volume=F("total_volume") + volume, overall_pnl=F("overall_pnl") + pnl
-    )
+    totals = {"total_volume": F("total_volume") + volume, "overall_pnl": F("overall_pnl") + pnl}
+    if kind == LedgerKind.BET_PLACED and locked.referral_pending and -amount >= settings.REFERRAL_QUALIFYING_BET:
+        totals["referral_pending"] = False
+        _referral_qualify(referred_id=user_id, bet_id=reference_id, at=entry.created_at)
+    users.filter(pk=user_id).update(credit_balance=new_balance, **totals)
     return entry
+
+
+def ensure_not_suspended(locked: LockedBalance) -> None:
+    """The suspension guard, on the row the caller has locked (so a suspension can't slip in between)."""
+    if locked.suspended:
+        raise AccountSuspended()
 
 
 @dataclass(frozen=True)
@@ -180,15 +212,15 @@ class DailyRewardClaim:
 
 
 @transaction.atomic
-def daily_reward_claim(*, user_id: UUID, now: datetime | None = None) -> DailyRewardClaim:
+def daily_reward_claim(*, user_id: UUID, now: datetime | None = None, client: Client | None = None) -> DailyRewardClaim:
     """Pay today's reward once per UTC day, continuing or restarting the streak (SPEC §6).
 
     The user row is locked first, so parallel claims read and write the streak one at a time; the
     one-per-day unique constraint is the backstop. Over MAX_CREDIT_BALANCE it is BALANCE_LIMIT and
-    nothing is recorded.
+    nothing is recorded; a suspended account is ACCOUNT_SUSPENDED.
     """
     now = now or timezone.now()
-    user_lock(user_id=user_id)
+    ensure_not_suspended(user_lock(user_id=user_id))
     state = daily_reward_state(user_id=user_id, now=now)
     if not state.can_claim:
         raise _already_claimed(state.next_claim_available)
@@ -203,6 +235,7 @@ def daily_reward_claim(*, user_id: UUID, now: datetime | None = None) -> DailyRe
             )
     except IntegrityError as exc:  # the database says today is taken
         raise _already_claimed(utc_midnight(utc_day(now) + timedelta(days=1))) from exc
+    activity_record(kind=ActivityKind.DAILY_REWARD, user_id=user_id, client=client, reference_id=reward.pk, at=now)
     entry = ledger_post(
         user_id=user_id,
         amount=reward.credits_awarded,
@@ -255,19 +288,24 @@ def _ensure_within_cap(*, balance: Decimal, credits: Decimal) -> None:
 
 
 @transaction.atomic
-def purchase_create(*, user_id: UUID, package_id: int, provider: PaymentProvider | None = None) -> PurchaseOutcome:
+def purchase_create(
+    *, user_id: UUID, package_id: int, provider: PaymentProvider | None = None, client: Client | None = None
+) -> PurchaseOutcome:
     """Buy an active credit pack: record the purchase, charge it, and credit the pack on the ledger.
 
-    Refused, with nothing recorded, for an unknown or inactive package (VALIDATION_ERROR), over the
-    per-user purchase rate (RATE_LIMIT_EXCEEDED) or above MAX_CREDIT_BALANCE (BALANCE_LIMIT, checked
-    before charging and again by the ledger).
+    Refused, with nothing recorded and nothing charged, for an unknown or inactive package
+    (VALIDATION_ERROR), a suspended account (ACCOUNT_SUSPENDED), over the per-user purchase rate
+    (RATE_LIMIT_EXCEEDED) or above MAX_CREDIT_BALANCE (BALANCE_LIMIT, checked before charging and
+    again by the ledger).
     """
     provider = provider or payment_provider()
     now = timezone.now()
     package = CreditPackage.objects.filter(pk=package_id, is_active=True).first()
     if package is None:
         raise ValidationFailed.on("packageId", "No credit package on sale has this id.")
-    balance = user_lock(user_id=user_id).balance
+    locked = user_lock(user_id=user_id)
+    ensure_not_suspended(locked)
+    balance = locked.balance
     _ensure_purchase_rate(user_id=user_id, now=now)
     _ensure_within_cap(balance=balance, credits=package.credits)
     purchase = Purchase.objects.create(
@@ -278,6 +316,7 @@ def purchase_create(*, user_id: UUID, package_id: int, provider: PaymentProvider
         provider=provider.name,
         created_at=now,
     )
+    activity_record(kind=ActivityKind.PURCHASE, user_id=user_id, client=client, reference_id=purchase.pk, at=now)
     result = provider.charge(purchase=purchase)
     purchase.provider_reference = result.reference
     if result.status == Charge.DECLINED:  # rolls the purchase back: a declined charge leaves no row
@@ -341,6 +380,205 @@ def credit_adjust(*, user_id: UUID, amount: Decimal, reason: str, staff_id: UUID
         extra={"user_id": str(user_id), "staff_id": str(staff_id), "amount": str(amount), "entry_id": entry.pk},
     )
     return entry
+
+
+# --- referrals -------------------------------------------------------------------------------------
+def referral_open(*, referrer_id: UUID, referred_id: UUID, referrer_username: str) -> LedgerEntry:
+    """A sign-up with `referrer_id`'s code, in the registration's transaction: the new user's bonus
+    now; the referrer's stays pending until the new user's first bet of at least
+    REFERRAL_QUALIFYING_BET (`ledger_post` notices it through the user row's `referral_pending`)."""
+    Referral.objects.create(referred_id=referred_id, referrer_id=referrer_id)
+    get_user_model().objects.filter(pk=referred_id).update(referral_pending=True)
+    return ledger_post(
+        user_id=referred_id,
+        amount=settings.REFERRAL_BONUS,
+        kind=LedgerKind.REFERRAL_BONUS,
+        reference_id=referrer_id,
+        description=f"Joined with {referrer_username}'s code",
+        enforce_cap=True,
+    )
+
+
+def _referral_qualify(*, referred_id: UUID, bet_id: UUID, at: datetime) -> None:
+    """Mark the referral qualified by this bet (once: a second first bet finds it qualified) and
+    settle it after commit; the referrer is locked in a transaction of its own, never under this one."""
+    qualified = Referral.objects.filter(
+        pk=referred_id, status=ReferralStatus.PENDING, qualified_at__isnull=True
+    ).update(qualified_at=at, qualifying_bet_id=bet_id)
+    if qualified:
+        transaction.on_commit(lambda: _enqueue_referral_settlement(referred_id), robust=True)
+
+
+def _enqueue_referral_settlement(referred_id: UUID) -> None:
+    from .tasks import settle_referral  # the task module imports this one
+
+    settle_referral.delay(str(referred_id))
+
+
+def _referral_withheld(referral: Referral, referrer: LockedBalance) -> str | None:
+    if referrer.suspended:
+        return ReferralWithheld.REFERRER_SUSPENDED
+    paid = Referral.objects.filter(
+        referrer_id=referral.referrer_id, status__in=[ReferralStatus.PAID, ReferralStatus.CLAWED_BACK]
+    ).count()
+    if paid >= settings.REFERRAL_MAX_BONUSES:
+        return ReferralWithheld.BONUS_CAP
+    return referral_veto(referrer_id=referral.referrer_id, referred_id=referral.referred_id)
+
+
+def referral_settle(*, referred_id: UUID, now: datetime | None = None) -> Referral | None:
+    """Pay the referrer's bonus for a qualified referral, or withhold it (referrer suspended, past
+    REFERRAL_MAX_BONUSES, at the balance cap, or vetoed by the anti-abuse checks: the two accounts
+    share a device or an address, or the referred account is flagged). Decides each referral once:
+    the referrer's row lock orders settlements of one referrer, the referral row is re-read under
+    its lock, and the ledger's once per (user, reference) constraint is the backstop. None when
+    there is nothing (left) to decide."""
+    referrer_id = (
+        Referral.objects.filter(pk=referred_id, status=ReferralStatus.PENDING, qualified_at__isnull=False)
+        .values_list("referrer_id", flat=True)
+        .first()
+    )
+    if referrer_id is None:
+        return None
+    with transaction.atomic():
+        referrer = user_lock(user_id=referrer_id)  # users first, then referral rows (as bets do)
+        referral = Referral.objects.select_for_update().filter(pk=referred_id, status=ReferralStatus.PENDING).first()
+        if referral is None:
+            return None
+        reason = _referral_withheld(referral, referrer)
+        if reason is None:
+            referred_name = get_user_model().objects.values_list("username", flat=True).get(pk=referred_id)
+            try:
+                with transaction.atomic():
+                    ledger_post(
+                        user_id=referrer_id,
+                        amount=settings.REFERRAL_BONUS,
+                        kind=LedgerKind.REFERRAL_BONUS,
+                        reference_id=referred_id,
+                        description=f"{referred_name} joined with your code and placed a first bet",
+                        enforce_cap=True,
+                    )
+            except BalanceLimit:
+                reason = ReferralWithheld.BALANCE_CAP
+        referral.status = ReferralStatus.WITHHELD if reason else ReferralStatus.PAID
+        referral.bonus = Decimal(0) if reason else settings.REFERRAL_BONUS
+        referral.reason = reason or ""
+        referral.decided_at = now or timezone.now()
+        referral.save(update_fields=["status", "bonus", "reason", "decided_at"])
+    logger.info(
+        "referral settled",
+        extra={
+            "referred_id": str(referred_id),
+            "referrer_id": str(referrer_id),
+            "status": referral.status,
+            "reason": referral.reason,
+        },
+    )
+    return referral
+
+
+@dataclass
+class ReferralSweep(JobSummary):
+    settled: Counter = field(default_factory=Counter)
+
+
+def referrals_settle_due(*, now: datetime | None = None, grace_seconds: int = 60) -> ReferralSweep:
+    """Settle referrals qualified more than `grace_seconds` ago and still pending: the ones whose
+    after-commit settlement was lost (a broker outage, a killed worker)."""
+    now = now or timezone.now()
+    summary = ReferralSweep()
+    due = Referral.objects.filter(
+        status=ReferralStatus.PENDING, qualified_at__lt=now - timedelta(seconds=grace_seconds)
+    ).values_list("pk", flat=True)
+    for referred_id in list(due[:1000]):
+        referral = referral_settle(referred_id=referred_id, now=now)
+        if referral is not None:
+            summary.settled[referral.reason or referral.status] += 1
+    return summary.finished(logger, "due referrals settled")
+
+
+# --- clawbacks -------------------------------------------------------------------------------------
+CLAWBACK_KINDS = [LedgerKind.REFERRAL_BONUS, LedgerKind.DAILY_REWARD]
+
+
+@transaction.atomic
+def credits_claw_back(*, user_id: UUID, kinds: Sequence[str], reason: str, staff_id: UUID | None) -> Decimal:
+    """Take back the user's referral bonuses and/or daily rewards (`kinds`), oldest first, each
+    through the ledger as a `clawback` that references what it takes back, with the reason and the
+    staff member; never below a balance of 0 (a posting the balance can't cover is taken back in
+    part, and that is final). A posting is taken back at most once (a unique constraint). A
+    referrer's bonus taken back marks its referral clawed back. Returns the credits taken."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationFailed.on("reason", "A reason is required.")
+    if not set(kinds) <= set(CLAWBACK_KINDS):
+        raise ValueError(f"only {CLAWBACK_KINDS} can be clawed back, got {kinds}")
+    balance = user_lock(user_id=user_id).balance
+    done = LedgerEntry.objects.filter(user_id=user_id, kind=LedgerKind.CLAWBACK).values("reference_id")
+    postings = (
+        LedgerEntry.objects.filter(user_id=user_id, kind__in=kinds, amount__gt=0)
+        .exclude(reference_id__in=done)
+        .order_by("created_at", "id")
+    )
+    taken = Decimal(0)
+    for posting in postings:
+        amount = min(posting.amount, balance)
+        if amount <= 0:
+            break
+        ledger_post(
+            user_id=user_id,
+            amount=-amount,
+            kind=LedgerKind.CLAWBACK,
+            reference_id=posting.reference_id,
+            description=f"{LedgerKind(posting.kind).label} taken back: {reason}"[:255],
+            created_by_id=staff_id,
+        )
+        balance -= amount
+        taken += amount
+        if posting.kind == LedgerKind.REFERRAL_BONUS:  # as a referrer: the reference is the referred user
+            Referral.objects.filter(pk=posting.reference_id, referrer_id=user_id, status=ReferralStatus.PAID).update(
+                status=ReferralStatus.CLAWED_BACK
+            )
+    logger.info(
+        "credits clawed back",
+        extra={"user_id": str(user_id), "staff_id": str(staff_id) if staff_id else None, "amount": str(taken)},
+    )
+    return taken
+
+
+# --- inactivity expiry -----------------------------------------------------------------------------
+@dataclass
+class CreditExpiryRun(JobSummary):
+    accounts: int = 0
+    credits: Decimal = Decimal(0)
+
+
+def credits_expire_inactive(*, now: datetime | None = None) -> CreditExpiryRun:
+    """With CREDIT_EXPIRY_ENABLED, expire every balance above SIGNUP_BONUS of accounts without
+    activity (a login, bet, cash-out, claim or purchase) for CREDIT_EXPIRY_DAYS, through the ledger
+    (`credit_expiry`). Each account is re-checked under its row lock, so a bet placed meanwhile
+    keeps its credits; a second run finds nothing left to expire."""
+    now = now or timezone.now()
+    summary = CreditExpiryRun()
+    if not settings.CREDIT_EXPIRY_ENABLED:
+        return summary.finished(logger, "credit expiry is off")
+    cutoff = now - timedelta(days=settings.CREDIT_EXPIRY_DAYS)
+    for user_id in list(users_due_credit_expiry(cutoff=cutoff).values_list("pk", flat=True)):
+        with transaction.atomic():
+            balance = user_lock(user_id=user_id).balance
+            excess = balance - settings.SIGNUP_BONUS
+            if excess <= 0 or not users_due_credit_expiry(cutoff=cutoff).filter(pk=user_id).exists():
+                continue
+            ledger_post(
+                user_id=user_id,
+                amount=-excess,
+                kind=LedgerKind.CREDIT_EXPIRY,
+                description=f"Credits above {settings.SIGNUP_BONUS:,.0f} expired after "
+                f"{settings.CREDIT_EXPIRY_DAYS} days without activity",
+            )
+        summary.accounts += 1
+        summary.credits += excess
+    return summary.finished(logger, "inactive credits expired")
 
 
 # --- audit -----------------------------------------------------------------------------------------

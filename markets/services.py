@@ -21,6 +21,7 @@ from .errors import MarketClosed, MarketNotFound
 from .locks import market_lock, markets_lock
 from .models import SETTLED_STATUSES, Market, MarketStatus, MarketType, Resolution
 from .odds import SUM_TOLERANCE, coherent_odds
+from .signals import odds_synced
 
 logger = logging.getLogger(__name__)
 
@@ -243,6 +244,8 @@ def market_odds_update_many(*, updates: Sequence[OddsUpdate]) -> int:
     updated = Market.objects.filter(status=MarketStatus.OPEN).bulk_update(rows, _ODDS_FIELDS)
     if updated:
         listing_invalidate()
+        odds = {update.market_id: (update.this_odds, update.that_odds) for update in updates}
+        transaction.on_commit(lambda: odds_synced.send(sender=Market, odds=odds, synced_at=now), robust=True)
     return updated
 
 

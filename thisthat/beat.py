@@ -19,9 +19,13 @@ SCHEDULE = [
     Job("Settle unfinished markets", "betting.tasks.settle_unfinished_markets", every=(60, "seconds")),
     Job("Ingest Polymarket markets", "polymarket.tasks.ingest_markets", every=(5, "minutes")),
     Job("Recompute leaderboard ranks", "leaderboard.tasks.recompute_ranks", every=(15, "minutes")),
+    Job("Settle due referrals", "economy.tasks.settle_due_referrals", every=(5, "minutes")),
+    Job("Scan for abuse", "abuse.tasks.scan_for_abuse", every=(10, "minutes")),
     Job("Reconcile the credit ledger", "economy.tasks.reconcile_ledger", cron=("7", "*")),
     Job("Flush expired refresh tokens", "accounts.tasks.flush_expired_tokens", cron=("17", "3")),
     Job("Purge expired idempotency keys", "idempotency.tasks.purge_idempotency_keys", cron=("41", "4")),
+    Job("Purge old activity signals", "activity.tasks.purge_activity", cron=("53", "4")),
+    Job("Expire inactive credits", "economy.tasks.expire_inactive_credits", cron=("23", "5")),
 ]
 _BY_NAME = {job.name: job for job in SCHEDULE}
 

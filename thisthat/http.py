@@ -1,8 +1,15 @@
-"""Facts about an HTTP request that more than one layer needs (rate limits, the request log)."""
+"""Facts about an HTTP request that more than one layer needs (rate limits, the request log, the
+activity signals of the anti-abuse rules)."""
 
 import ipaddress
+import re
+from dataclasses import dataclass
 
 from django.conf import settings
+
+DEVICE_ID_HEADER = "X-Device-Id"
+# A device id is the app's own random install id: kept only when short and plain, like a request id.
+_SAFE_DEVICE_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
 def client_address(request) -> str:
@@ -24,3 +31,22 @@ def client_address(request) -> str:
         return str(ipaddress.ip_address(candidate))
     except ValueError:
         return remote
+
+
+@dataclass(frozen=True)
+class Client:
+    """Where a request came from: its address (None when it is not an IP address) and the device id
+    the app sent in X-Device-Id ("" when absent or malformed). Services that record activity take it."""
+
+    address: str | None
+    device_id: str = ""
+
+
+def client_of(request) -> Client:
+    address = client_address(request)
+    try:
+        address = str(ipaddress.ip_address(address))
+    except ValueError:
+        address = None
+    device_id = request.headers.get(DEVICE_ID_HEADER, "").strip()
+    return Client(address=address, device_id=device_id if _SAFE_DEVICE_ID.fullmatch(device_id) else "")

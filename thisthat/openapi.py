@@ -1,7 +1,10 @@
 """Schema helpers so every endpoint documents the error envelope it can return."""
 
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
+
+from .http import DEVICE_ID_HEADER
 
 
 class ErrorEnvelope(serializers.Serializer):
@@ -18,7 +21,7 @@ class MessageOutput(serializers.Serializer):
 _DESCRIPTIONS = {
     400: "Invalid input (VALIDATION_ERROR or a domain code).",
     401: "NOT_AUTHENTICATED, TOKEN_INVALID or INVALID_CREDENTIALS.",
-    403: "PERMISSION_DENIED.",
+    403: "PERMISSION_DENIED, or ACCOUNT_SUSPENDED for a suspended account's bets, cash-outs, claims and purchases.",
     404: "Not found.",
     409: "Conflict with the current state.",
     429: "RATE_LIMIT_EXCEEDED; see the Retry-After header.",
@@ -28,3 +31,13 @@ _DESCRIPTIONS = {
 
 def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
     return {status: OpenApiResponse(ErrorEnvelope, description=_DESCRIPTIONS[status]) for status in (*statuses, 429)}
+
+
+DEVICE_ID_PARAMETER = OpenApiParameter(
+    DEVICE_ID_HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Optional: the app's random install id (1 to 64 of A-Z a-z 0-9 . _ : -; anything else is "
+    "ignored). Recorded with sign-ups, logins, reward claims, purchases, bets and cash-outs for the anti-abuse "
+    "rules, and purged after the retention period.",
+)

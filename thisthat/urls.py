@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("economy.urls")),
     path("", include("betting.urls")),
     path("", include("leaderboard.urls")),
+    path("", include("abuse.urls")),
 ]
 
 urlpatterns = [

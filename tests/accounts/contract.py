@@ -1,4 +1,5 @@
-# SPEC §5, GET /users/me — spelled exactly as on the wire; xAccount and hasPassword come with sign in with X.
+# SPEC §5, GET /users/me — spelled exactly as on the wire; [anti-abuse] adds isSuspended and creditExpiry,
+# sign in with X adds xAccount and hasPassword.
 PROFILE_FIELDS = {
     "id",
     "username",
@@ -11,6 +12,8 @@ PROFILE_FIELDS = {
     "referralCode",
     "dailyStreak",
     "isStaff",
+    "isSuspended",
+    "creditExpiry",
     "createdAt",
     "lastDailyRewardAt",
     "xAccount",

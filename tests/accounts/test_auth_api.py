@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import REFERRAL_ALPHABET, User
 from accounts.tokens import token_pair_issue
-from economy.models import LedgerEntry, LedgerKind
+from economy.models import LedgerEntry, LedgerKind, Referral, ReferralStatus
 from tests.accounts.contract import PROFILE_FIELDS
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 from tests.helpers.assertions import assert_error, assert_ledger_reconciles
@@ -272,7 +272,7 @@ def test_register_with_empty_referral_code_is_a_plain_signup(api_client):
     assert User.objects.get(username="alice").referred_by is None
 
 
-def test_register_with_referral_code_pays_200_to_both_on_the_ledger(api_client):
+def test_register_with_referral_code_pays_the_new_user_now_and_the_referrer_later(api_client):
     referrer = UserFactory()
 
     response = register(api_client, referralCode=referrer.referral_code)
@@ -282,13 +282,14 @@ def test_register_with_referral_code_pays_200_to_both_on_the_ledger(api_client):
     new_user = User.objects.get(username="alice")
     referrer.refresh_from_db()
     assert new_user.referred_by_id == referrer.pk
-    assert new_user.credit_balance == Decimal("1200.00")
-    assert referrer.credit_balance == Decimal("1200.00")
-    for recipient, other in [(new_user, referrer), (referrer, new_user)]:
-        bonuses = LedgerEntry.objects.filter(user=recipient, kind=LedgerKind.REFERRAL_BONUS)
-        assert [(b.amount, b.reference_id, b.balance_after) for b in bonuses] == [
-            (Decimal("200.00"), other.pk, Decimal("1200.00"))
-        ]
+    bonuses = LedgerEntry.objects.filter(user=new_user, kind=LedgerKind.REFERRAL_BONUS)
+    assert [(b.amount, b.reference_id, b.balance_after) for b in bonuses] == [
+        (Decimal("200.00"), referrer.pk, Decimal("1200.00"))
+    ]
+    # The referrer's bonus waits for the new user's first qualifying bet (tests/economy/test_referrals.py).
+    assert referrer.credit_balance == Decimal("1000.00")
+    assert not LedgerEntry.objects.filter(user=referrer, kind=LedgerKind.REFERRAL_BONUS).exists()
+    assert Referral.objects.get(pk=new_user.pk).status == ReferralStatus.PENDING
     assert_ledger_reconciles()
 
 

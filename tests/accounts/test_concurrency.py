@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import AuthSession, SessionEndReason, SessionRefreshToken, User
 from accounts.tokens import token_pair_issue
-from economy.models import LedgerEntry, LedgerKind
+from economy.models import LedgerEntry, LedgerKind, Referral, ReferralStatus
 from tests.factories import UserFactory
 from tests.helpers.assertions import assert_ledger_reconciles
 from tests.helpers.concurrency import run_together
@@ -134,8 +134,7 @@ def test_a_refresh_racing_a_logout_leaves_no_working_token():
     assert_ledger_reconciles()
 
 
-def test_parallel_signups_with_one_referral_code_never_pay_the_referrer_past_the_cap(settings):
-    settings.REFERRAL_MAX_BONUSES = 3
+def test_parallel_signups_with_one_referral_code_pay_each_new_user_and_leave_the_referrer_pending():
     referrer = UserFactory()
 
     results = run_in_parallel(
@@ -145,7 +144,9 @@ def test_parallel_signups_with_one_referral_code_never_pay_the_referrer_past_the
     assert [status for status, _ in results] == [201] * THREADS, results
     referrer.refresh_from_db()
     assert referrer.referrals.count() == THREADS
-    assert LedgerEntry.objects.filter(user=referrer, kind=LedgerKind.REFERRAL_BONUS).count() == 3
-    assert referrer.credit_balance == Decimal("1600.00")
+    # The referrer is paid on each friend's first qualifying bet (tests/economy/test_referral_concurrency.py).
+    assert not LedgerEntry.objects.filter(user=referrer, kind=LedgerKind.REFERRAL_BONUS).exists()
+    assert referrer.credit_balance == Decimal("1000.00")
     assert LedgerEntry.objects.filter(kind=LedgerKind.REFERRAL_BONUS).exclude(user=referrer).count() == THREADS
+    assert Referral.objects.filter(referrer=referrer, status=ReferralStatus.PENDING).count() == THREADS
     assert_ledger_reconciles()

@@ -94,8 +94,7 @@ def test_a_user_can_never_get_a_second_signup_bonus(user):
 
 
 # --- referrals ---------------------------------------------------------------------------------
-def test_referral_bonuses_stop_after_the_cap_but_referrals_still_count(settings):
-    settings.REFERRAL_MAX_BONUSES = 2
+def test_every_referred_user_gets_their_bonus_at_sign_up_and_the_referrers_wait():
     referrer = UserFactory()
 
     friends = [UserFactory(referral_code=referrer.referral_code) for _ in range(4)]
@@ -103,12 +102,11 @@ def test_referral_bonuses_stop_after_the_cap_but_referrals_still_count(settings)
     referrer.refresh_from_db()
     assert referrer.referrals.count() == 4
     assert {f.referred_by_id for f in friends} == {referrer.pk}
-    paid = bonus_rows(referrer, LedgerKind.REFERRAL_BONUS)
-    assert len(paid) == 2
-    assert {row.reference_id for row in paid} == {friends[0].pk, friends[1].pk}
-    assert referrer.credit_balance == Decimal("1400.00")
-    for friend in friends:  # every new user still gets their own bonus
+    assert bonus_rows(referrer, LedgerKind.REFERRAL_BONUS) == []
+    assert referrer.credit_balance == Decimal("1000.00")
+    for friend in friends:
         assert friend.credit_balance == Decimal("1200.00")
+        assert friend.referral_pending
         assert [r.amount for r in bonus_rows(friend, LedgerKind.REFERRAL_BONUS)] == [Decimal("200.00")]
     assert_ledger_reconciles()
 

@@ -12,8 +12,9 @@ from rest_framework.test import APIClient
 
 from accounts.models import User, XAccount
 from economy.models import LedgerEntry, LedgerKind
+from markets.models import MarketType
 from scripts.x_standin import XUser
-from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.factories import DEFAULT_PASSWORD, MarketFactory, UserFactory
 from tests.helpers.assertions import assert_error, assert_ledger_reconciles
 from tests.helpers.concurrency import run_together
 from tests.helpers.x import (
@@ -224,7 +225,16 @@ def test_a_fifteen_character_handle_taken_ten_times_still_fits_30_characters(x_s
 
 
 # --- referrals ----------------------------------------------------------------------------------------
-def test_referral_code_through_x_pays_both_like_registration(x_standin):
+def first_bet(body: dict) -> None:
+    """The referred X user's first qualifying bet, over the API: the referrer's bonus is due then."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {body['accessToken']}")
+    market = MarketFactory(market_type=MarketType.CREDITS)
+    bet = {"marketId": str(market.pk), "side": "this", "amount": "100"}
+    assert client.post("/api/v1/bets", bet, format="json").status_code == 201
+
+
+def test_referral_code_through_x_follows_registrations_rules(x_standin, django_capture_on_commit_callbacks):
     referrer = UserFactory()
 
     body = sign_in(referralCode=referrer.referral_code.lower())
@@ -233,9 +243,15 @@ def test_referral_code_through_x_pays_both_like_registration(x_standin):
         (LedgerKind.SIGNUP_BONUS, Decimal("1000.00")),
         (LedgerKind.REFERRAL_BONUS, Decimal("200.00")),
     ]
+    assert User.objects.get(pk=body["user"]["id"]).referred_by_id == referrer.pk
+    referrer.refresh_from_db()
+    assert referrer.credit_balance == Decimal("1000.00")  # due on the referred user's first bet
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first_bet(body)
+
     referrer.refresh_from_db()
     assert referrer.credit_balance == Decimal("1200.00")
-    assert User.objects.get(pk=body["user"]["id"]).referred_by_id == referrer.pk
     assert_ledger_reconciles()
 
 
@@ -258,13 +274,16 @@ def test_referral_code_is_ignored_for_a_returning_user(x_standin):
     assert referrer.credit_balance == Decimal("1000.00")
 
 
-def test_referrer_limit_applies_to_x_sign_ups(x_standin, settings):
+def test_referrer_limit_applies_to_x_sign_ups(x_standin, settings, django_capture_on_commit_callbacks):
     settings.REFERRAL_MAX_BONUSES = 1
     referrer = UserFactory()
-    sign_in(referralCode=referrer.referral_code)
+    first = sign_in(referralCode=referrer.referral_code)
     x_standin.state.sign_in_as(XUser(id="99", username="second"))
+    second = sign_in(referralCode=referrer.referral_code)
 
-    sign_in(referralCode=referrer.referral_code)
+    with django_capture_on_commit_callbacks(execute=True):
+        first_bet(first)
+        first_bet(second)
 
     referrer.refresh_from_db()
     assert referrer.credit_balance == Decimal("1200.00")

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import User
 from economy.errors import BalanceLimit, DuplicateLedgerPosting, InsufficientBalance
-from economy.models import ONCE_PER_REFERENCE, LedgerEntry, LedgerKind
+from economy.models import ONCE_PER_REFERENCE, ONCE_PER_USER_AND_REFERENCE, LedgerEntry, LedgerKind
 from economy.services import ledger_post
 from tests.factories import UserFactory
 from tests.helpers.assertions import assert_ledger_reconciles
@@ -305,12 +305,25 @@ def test_one_reference_may_carry_different_kinds(user):
     assert LedgerEntry.objects.filter(reference_id=bet_id).count() == 2
 
 
-@pytest.mark.parametrize("kind", [LedgerKind.ADMIN_ADJUSTMENT, LedgerKind.REFERRAL_BONUS])
-def test_kinds_that_are_not_once_per_reference_may_repeat_a_reference(user, kind):
+def test_kinds_that_are_not_once_per_reference_may_repeat_a_reference(user):
     reference = uuid4()
-    ledger_post(user_id=user.pk, amount=Decimal("200"), kind=kind, reference_id=reference)
-    ledger_post(user_id=user.pk, amount=Decimal("200"), kind=kind, reference_id=reference)
+    ledger_post(user_id=user.pk, amount=Decimal("200"), kind=LedgerKind.ADMIN_ADJUSTMENT, reference_id=reference)
+    ledger_post(user_id=user.pk, amount=Decimal("200"), kind=LedgerKind.ADMIN_ADJUSTMENT, reference_id=reference)
     assert _balance(user) == Decimal("1400")
+
+
+@pytest.mark.parametrize("kind", ONCE_PER_USER_AND_REFERENCE)
+def test_once_per_user_and_reference_kinds_repeat_a_reference_only_for_another_user(user, kind):
+    """One referral bonus per referral and user (the referrer's references the new user, the new
+    user's the referrer); one clawback per posting taken back."""
+    other, reference = UserFactory(), uuid4()
+    ledger_post(user_id=user.pk, amount=Decimal("200"), kind=kind, reference_id=reference)
+    ledger_post(user_id=other.pk, amount=Decimal("200"), kind=kind, reference_id=reference)
+    with pytest.raises(DuplicateLedgerPosting):
+        ledger_post(user_id=user.pk, amount=Decimal("200"), kind=kind, reference_id=reference)
+    with pytest.raises(ValueError, match="needs the reference"):
+        ledger_post(user_id=user.pk, amount=Decimal("200"), kind=kind)
+    assert _balance(user) == Decimal("1200")
 
 
 # --- volume --------------------------------------------------------------------------------------

@@ -62,12 +62,14 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "corsheaders",
     "idempotency",
+    "activity",
     "accounts",
     "markets",
     "betting",
     "economy",
     "leaderboard",
     "polymarket",
+    "abuse",
     "demo",
 ]
 
@@ -296,7 +298,14 @@ FRONTEND_URL = env.str("FRONTEND_URL", default="http://localhost:3000").rstrip("
 SIGNUP_BONUS = Decimal(env.str("SIGNUP_BONUS", default="1000"))
 MAX_CREDIT_BALANCE = Decimal(env.str("MAX_CREDIT_BALANCE", default="1000000"))
 REFERRAL_BONUS = Decimal(env.str("REFERRAL_BONUS", default="200"))
+# The referrer's bonus is paid (at most this many times) when the referred user's first bet of at
+# least REFERRAL_QUALIFYING_BET is placed; the new user's bonus is paid at sign-up.
 REFERRAL_MAX_BONUSES = env.int("REFERRAL_MAX_BONUSES", default=100)
+REFERRAL_QUALIFYING_BET = Decimal(env.str("REFERRAL_QUALIFYING_BET", default="100"))
+# Inactivity expiry (off by default): credits above SIGNUP_BONUS expire after this many days without
+# a login, bet, cash-out, claim or purchase; the profile shows what would expire and when.
+CREDIT_EXPIRY_ENABLED = env.bool("CREDIT_EXPIRY_ENABLED", default=False)
+CREDIT_EXPIRY_DAYS = env.int("CREDIT_EXPIRY_DAYS", default=90)
 # Daily reward ladder (SPEC §6): day 1 pays BASE, each consecutive UTC day STEP more, at most MAX.
 DAILY_REWARD_BASE = Decimal(env.str("DAILY_REWARD_BASE", default="1000"))
 DAILY_REWARD_STEP = Decimal(env.str("DAILY_REWARD_STEP", default="500"))
@@ -305,6 +314,37 @@ DAILY_REWARD_MAX = Decimal(env.str("DAILY_REWARD_MAX", default="10000"))
 PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="manual")
 # Idempotency-Key records are kept at least this long (SPEC §4 asks for 24 h), then purged daily.
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=48)
+
+# --- Anti-abuse (abuse/rules.py) -------------------------------------------------------------
+# Activity signals (client address and X-Device-Id of sign-ups, logins, claims, purchases, bets and
+# cash-outs) are kept this many days, then purged daily.
+ACTIVITY_RETENTION_DAYS = env.int("ACTIVITY_RETENTION_DAYS", default=90)
+# The scan (every 10 minutes) looks this far back.
+ABUSE_SCAN_LOOKBACK_HOURS = env.int("ABUSE_SCAN_LOOKBACK_HOURS", default=72)
+# Sign-ups from one address / one device within the window.
+ABUSE_SIGNUP_WINDOW_HOURS = env.int("ABUSE_SIGNUP_WINDOW_HOURS", default=24)
+ABUSE_SIGNUPS_PER_ADDRESS = env.int("ABUSE_SIGNUPS_PER_ADDRESS", default=10)
+ABUSE_SIGNUPS_PER_DEVICE = env.int("ABUSE_SIGNUPS_PER_DEVICE", default=3)
+# Accounts claiming daily rewards from one address / one device within the window.
+ABUSE_CLAIM_WINDOW_HOURS = env.int("ABUSE_CLAIM_WINDOW_HOURS", default=24)
+ABUSE_CLAIM_ACCOUNTS_PER_ADDRESS = env.int("ABUSE_CLAIM_ACCOUNTS_PER_ADDRESS", default=10)
+ABUSE_CLAIM_ACCOUNTS_PER_DEVICE = env.int("ABUSE_CLAIM_ACCOUNTS_PER_DEVICE", default=3)
+# Accounts on one device / one address tied by referrals (a chain, or one referrer).
+ABUSE_CLUSTER_ACCOUNTS_PER_DEVICE = env.int("ABUSE_CLUSTER_ACCOUNTS_PER_DEVICE", default=3)
+ABUSE_CLUSTER_ACCOUNTS_PER_ADDRESS = env.int("ABUSE_CLUSTER_ACCOUNTS_PER_ADDRESS", default=5)
+# Purchases by one account within the window: this many, or this many credits.
+ABUSE_PURCHASE_WINDOW_HOURS = env.int("ABUSE_PURCHASE_WINDOW_HOURS", default=24)
+ABUSE_PURCHASES_PER_WINDOW = env.int("ABUSE_PURCHASES_PER_WINDOW", default=10)
+ABUSE_PURCHASE_CREDITS_PER_WINDOW = Decimal(env.str("ABUSE_PURCHASE_CREDITS_PER_WINDOW", default="30000"))
+# Bets placed just before the odds moved their way (by ODDS_MOVE at the next sync): at least this
+# many, and this share of the bettor's bets.
+ABUSE_ODDS_MOVE = Decimal(env.str("ABUSE_ODDS_MOVE", default="0.05"))
+ABUSE_ODDS_MOVE_BETS = env.int("ABUSE_ODDS_MOVE_BETS", default=5)
+ABUSE_ODDS_MOVE_SHARE = Decimal(env.str("ABUSE_ODDS_MOVE_SHARE", default="0.6"))
+# A staff adjustment above this is flagged for a second look (other kinds have their own sizes).
+ABUSE_LARGE_ADJUSTMENT = Decimal(env.str("ABUSE_LARGE_ADJUSTMENT", default="10000"))
+# High-severity findings of these rules suspend their accounts at once (empty: staff decide all).
+ABUSE_AUTO_SUSPEND_RULES = env.list("ABUSE_AUTO_SUSPEND_RULES", default=["referral_cluster"])
 
 # Bets and cash-outs on Polymarket markets are priced only from odds younger than this (0 = no limit).
 # Embedded mode (`make run` on a laptop, maybe offline) has no limit unless asked, so the demo
