@@ -42,8 +42,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     """An account. accounts writes the identity fields; three groups of columns belong to the app
     that writes them, each through its own service and nothing else:
 
-    - economy (`economy.services.ledger_post` / `ledger_post_many`): credit_balance, total_volume,
-      overall_pnl — the running totals of the ledger;
+    - economy (`economy.services.ledger_post` / `ledger_post_many`): credit_balance, credit_debt,
+      total_volume, overall_pnl — the running totals of the ledger;
     - economy (`economy.services.daily_reward_claim`): daily_streak, last_daily_reward_at — a copy of
       the latest daily reward;
     - leaderboard (`leaderboard.services.ranks_recompute`): rank_by_pnl, rank_by_volume.
@@ -53,6 +53,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     username = models.CharField(max_length=30, validators=[RegexValidator(USERNAME_PATTERN)])
     email = models.EmailField(max_length=254, unique=True)
     credit_balance = credits_field(default=0)  # economy: the ledger
+    # economy: the ledger. What a clawback (a corrected resolution) took beyond the balance; later
+    # credits pay it off first. Never both a balance and a debt.
+    credit_debt = credits_field(default=0)
     total_volume = credits_field(default=0)  # economy: the ledger
     overall_pnl = credits_field(default=0)  # economy: the ledger
     rank_by_pnl = models.PositiveIntegerField(null=True, blank=True)  # leaderboard
@@ -78,6 +81,10 @@ class User(AbstractBaseUser, PermissionsMixin):
             models.UniqueConstraint(Lower("username"), name="user_username_ci_unique"),
             models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
             models.CheckConstraint(condition=models.Q(credit_balance__gte=0), name="user_balance_non_negative"),
+            models.CheckConstraint(condition=models.Q(credit_debt__gte=0), name="user_debt_non_negative"),
+            models.CheckConstraint(
+                condition=models.Q(credit_balance=0) | models.Q(credit_debt=0), name="user_balance_or_debt"
+            ),
         ]
 
     @property

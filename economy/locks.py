@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 class LockedBalance:
     balance: Decimal
     overall_pnl: Decimal
+    debt: Decimal = Decimal(0)
 
 
 def user_lock(*, user_id: UUID) -> LockedBalance:
@@ -29,9 +30,9 @@ def users_lock(*, user_ids: Collection[UUID]) -> dict[UUID, LockedBalance]:
         user_model.objects.select_for_update(no_key=True)
         .filter(pk__in=set(user_ids))
         .order_by("pk")
-        .values_list("pk", "credit_balance", "overall_pnl")
+        .values_list("pk", "credit_balance", "overall_pnl", "credit_debt")
     )
-    locked = {pk: LockedBalance(balance, pnl) for pk, balance, pnl in rows}
+    locked = {pk: LockedBalance(balance, pnl, debt) for pk, balance, pnl, debt in rows}
     if len(locked) != len(set(user_ids)):
         raise user_model.DoesNotExist(f"no user with id {sorted(set(user_ids) - set(locked))}")
     return locked

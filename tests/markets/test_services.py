@@ -63,13 +63,21 @@ def test_create_credits_market_stores_staff_odds_and_derived_fields():
 
 
 @pytest.mark.parametrize(
-    ("this_odds", "that_odds"),
-    [("0.01", "0.99"), ("0.99", "0.01"), ("0.49", "0.49"), ("0.51", "0.51"), ("0.5", "0.5")],
+    ("this_odds", "that_odds", "stored"),
+    [
+        ("0.01", "0.99", ("0.01", "0.99")),
+        ("0.99", "0.01", ("0.99", "0.01")),
+        ("0.49", "0.49", ("0.5", "0.5")),
+        ("0.51", "0.51", ("0.5", "0.5")),
+        ("0.5", "0.5", ("0.5", "0.5")),
+        ("0.60", "0.41", ("0.5941", "0.4059")),
+    ],
 )
-def test_create_credits_accepts_odds_in_range_summing_to_one_within_tolerance(this_odds, that_odds):
+def test_create_credits_accepts_odds_in_range_summing_to_one_within_tolerance(this_odds, that_odds, stored):
+    """The market maker starts at THIS's share of the two odds, so what it stores adds up to exactly 1."""
     market = create_credits(this_odds=D(this_odds), that_odds=D(that_odds))
 
-    assert (market.this_odds, market.that_odds) == (D(this_odds), D(that_odds))
+    assert (market.this_odds, market.that_odds) == (D(stored[0]), D(stored[1]))
 
 
 @pytest.mark.parametrize(
