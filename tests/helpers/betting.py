@@ -75,9 +75,7 @@ def maker_of(market: Market) -> MakerState:
 
 
 def history_of(market: Market) -> list[tuple[Decimal, Decimal, str]]:
-    return list(
-        OddsPoint.objects.filter(market=market).order_by("id").values_list("this_odds", "that_odds", "source")
-    )
+    return list(OddsPoint.objects.filter(market=market).order_by("id").values_list("this_odds", "that_odds", "source"))
 
 
 def balance_of(user: User) -> Decimal:

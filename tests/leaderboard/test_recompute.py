@@ -17,7 +17,7 @@ from betting.services import bet_place, bet_sell, market_resolve, market_settle
 from leaderboard import cache as board_cache
 from leaderboard.models import RankingRun, Standing
 from leaderboard.services import ranks_recompute
-from markets.models import MarketType, Resolution, ResolutionSource
+from markets.models import Resolution, ResolutionSource
 from tests.factories import MarketFactory, UserFactory
 from tests.helpers.betting import set_odds
 from tests.helpers.leaderboard import (
