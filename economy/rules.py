@@ -78,6 +78,6 @@ def funds_after(funds: Funds, amount: Decimal, *, may_leave_debt: bool) -> Funds
     balance. Only a clawback (`may_leave_debt`) may take more than the balance holds: the rest becomes
     debt, so the balance itself never goes below 0."""
     net = funds.balance - funds.debt + amount
-    if net < 0 and not may_leave_debt:
+    if net < 0 and amount < 0 and not may_leave_debt:
         return None
     return Funds(balance=max(net, Decimal(0)), debt=max(-net, Decimal(0)))
