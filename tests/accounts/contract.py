@@ -1,9 +1,11 @@
-# SPEC §5, GET /users/me — spelled exactly as on the wire.
+# SPEC §5, GET /users/me — spelled exactly as on the wire (`creditDebt`: the market-maker issue's
+# clawback beyond the balance).
 PROFILE_FIELDS = {
     "id",
     "username",
     "email",
     "creditBalance",
+    "creditDebt",
     "totalVolume",
     "overallPnL",
     "rankByPnL",

@@ -171,7 +171,7 @@ def test_invalid_refunds_are_reversed_with_their_own_kind(book, market, staff, d
 
 
 def test_a_winner_who_spent_the_credits_owes_the_rest_as_credit_debt_paid_off_first_by_later_credits(
-    django_capture_on_commit_callbacks, staff
+    django_capture_on_commit_callbacks, staff, client_for
 ):
     credits_market = MarketFactory(market_type=MarketType.CREDITS, this_odds=D("0.5"), that_odds=D("0.5"))
     other = MarketFactory(market_type=MarketType.CREDITS)
@@ -188,6 +188,8 @@ def test_a_winner_who_spent_the_credits_owes_the_rest_as_credit_debt_paid_off_fi
     assert credits_market.status == MarketStatus.OPEN  # reopened to bets: its market maker trades on
     winner = fresh(winner)
     assert (winner.credit_balance, winner.credit_debt) == (D("0"), D("150.00"))  # 40.90 - 190.90
+    profile = client_for(winner).get("/api/v1/users/me").json()
+    assert (profile["creditBalance"], profile["creditDebt"]) == (0, 150)
     reversal = ledger_rows(winner, LedgerKind.BET_PAYOUT_REVERSAL).get()
     assert (reversal.amount, reversal.balance_after, reversal.debt_after) == (D("-190.90"), D("0"), D("150.00"))
     assert winner.overall_pnl == 0

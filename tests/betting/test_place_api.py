@@ -127,7 +127,7 @@ def test_bets_on_a_credits_market_buy_shares_from_its_market_maker(auth_client, 
     assert response.status_code == 201
     # b·ln(1 + (e^(100/b) - 1) / 0.8) with b = 1,000: 123.512... shares, rounded down; not 100 / 0.8 = 125.
     assert money(response.json()["bet"]["potentialPayout"]) == Decimal("123.51")
-    assert odds(response.json()["bet"]["oddsAtBet"]) == Decimal("0.8096")  # 100 / 123.51
+    assert odds(response.json()["bet"]["oddsAtBet"]) == Decimal("0.8097")  # 100 / 123.51 = 0.809651
 
 
 # --- amount and balance ---------------------------------------------------------------------------
