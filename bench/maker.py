@@ -70,7 +70,7 @@ def main() -> None:
         that_odds=Decimal("0.5"),
         odds_updated_at=timezone.now(),
     )
-    print(f"| market | threads | bets | bets/s | p50 ms | p95 ms | p99 ms |")
+    print("| market | threads | bets | bets/s | p50 ms | p95 ms | p99 ms |")
     print("|---|---|---|---|---|---|---|")
     for offset, market in ((0, credits), (users_per_thread, mirrored)):
         latencies: list[float] = []
