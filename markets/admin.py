@@ -5,9 +5,11 @@ from django.core.exceptions import ValidationError
 
 from thisthat.errors import ValidationFailed
 
+from .dependents import markets_traded
 from .maker import LIQUIDITY_MAX, LIQUIDITY_MIN, worst_case_loss
 from .models import SETTLED_STATUSES, Market, MarketType, OddsSource
 from .services import (
+    MAKER_FIELDS,
     STAFF_EDITABLE_FIELDS,
     market_create_credits,
     market_update_credits,
@@ -42,8 +44,8 @@ class CreditsMarketForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.pk is None:
-            self.fields["maker_liquidity"].initial = settings.MARKET_MAKER_DEFAULT_LIQUIDITY
+        if self.initial.get("maker_liquidity") is None:
+            self.initial["maker_liquidity"] = settings.MARKET_MAKER_DEFAULT_LIQUIDITY
 
     def clean(self):
         cleaned = super().clean()
@@ -56,6 +58,11 @@ class CreditsMarketForm(forms.ModelForm):
                 validate_maker_liquidity(cleaned["maker_liquidity"])
         except ValidationFailed as exc:
             raise ValidationError(exc.message) from exc
+        changed = [name for name in MAKER_FIELDS if name in cleaned and cleaned[name] != getattr(self.instance, name)]
+        if not self.instance._state.adding and changed and markets_traded([self.instance.pk]):
+            raise ValidationError(
+                "This market has bets: its odds now come from its market maker, and its liquidity is fixed."
+            )
         return cleaned
 
 
