@@ -360,9 +360,9 @@ def market_update_credits(*, market_id: UUID, changes: dict[str, Any]) -> Market
         name: value for name, value in changes.items() if name in MAKER_FIELDS and getattr(market, name) != value
     }
     if maker_changes and markets_traded([market.pk]):
-        field = next(iter(maker_changes))
+        field = {"this_odds": "thisOdds", "that_odds": "thatOdds", "maker_liquidity": "makerLiquidity"}
         raise ValidationFailed.on(
-            "makerLiquidity" if field == "maker_liquidity" else "thisOdds" if field == "this_odds" else "thatOdds",
+            field[next(iter(maker_changes))],
             "This market has bets: its odds now come from its market maker, and its liquidity is fixed.",
         )
     for name, value in changes.items():
