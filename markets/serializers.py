@@ -10,8 +10,9 @@ MAKER_SHARES = {"max_digits": 24, "decimal_places": 6}
 
 
 class MarketMakerOutput(serializers.Serializer):
-    """The market maker of a credits market (markets/maker.py, LMSR): with these a client can price any
-    bet itself: THIS costs C(q + s) - C(q) for s shares, C(q) = b·ln(e^(q_this/b) + e^(q_that/b))."""
+    """The market maker of a credits market (a logarithmic market scoring rule): with these a client
+    can price any bet itself: s shares of THIS cost C(q + s) - C(q), C(q) = b·ln(e^(q_this/b) +
+    e^(q_that/b))."""
 
     liquidity = serializers.DecimalField(source="maker_liquidity", **CREDITS, help_text="The liquidity b.")
     this_shares = serializers.DecimalField(
