@@ -42,8 +42,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     """An account. accounts writes the identity fields; three groups of columns belong to the app
     that writes them, each through its own service and nothing else:
 
-    - economy (`economy.services.ledger_post` / `ledger_post_many`): credit_balance, total_volume,
-      overall_pnl — the running totals of the ledger;
+    - economy (`economy.services.ledger_post` / `ledger_post_many`): credit_balance, credit_debt,
+      total_volume, overall_pnl — the running totals of the ledger;
     - economy (`economy.services.daily_reward_claim`): daily_streak, last_daily_reward_at — a copy of
       the latest daily reward;
     - economy (`economy.services.referral_open`, `ledger_post`): referral_pending — set at a sign-up
@@ -61,6 +61,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     # still holds for every account that has an email.
     email = models.EmailField(max_length=254, unique=True, null=True, blank=True)
     credit_balance = credits_field(default=0)  # economy: the ledger
+    # economy: the ledger. What a clawback (a corrected resolution) took beyond the balance; later
+    # credits pay it off first. Never both a balance and a debt.
+    credit_debt = credits_field(default=0)
     total_volume = credits_field(default=0)  # economy: the ledger
     overall_pnl = credits_field(default=0)  # economy: the ledger
     rank_by_pnl = models.PositiveIntegerField(null=True, blank=True)  # leaderboard
@@ -92,6 +95,10 @@ class User(AbstractBaseUser, PermissionsMixin):
             models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
             models.CheckConstraint(condition=~models.Q(email=""), name="user_email_not_blank"),
             models.CheckConstraint(condition=models.Q(credit_balance__gte=0), name="user_balance_non_negative"),
+            models.CheckConstraint(condition=models.Q(credit_debt__gte=0), name="user_debt_non_negative"),
+            models.CheckConstraint(
+                condition=models.Q(credit_balance=0) | models.Q(credit_debt=0), name="user_balance_or_debt"
+            ),
         ]
 
     @property

@@ -43,6 +43,11 @@ class PublicUserOutput(serializers.Serializer):
 
 class OwnPublicUserOutput(PublicUserOutput):
     credit_balance = serializers.DecimalField(**CREDITS)
+    credit_debt = serializers.DecimalField(
+        **CREDITS,
+        help_text="Owed after a corrected resolution took back more than the balance held; later credits pay it "
+        "off first. 0 almost always; never above 0 together with creditBalance.",
+    )
 
 
 class CreditExpiryOutput(serializers.Serializer):

@@ -35,6 +35,7 @@ def _market(n: int) -> dict:
         "resolved_at": None,
         "odds_updated_at": "2026-12-01T12:00:00.123456Z",
         "created_at": "2026-11-22T08:30:00.654321Z",
+        "maker": None,  # a Polymarket market has no market maker
     }
 
 

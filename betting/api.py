@@ -15,7 +15,7 @@ from thisthat.serializers import InputSerializer, PlainDecimalField
 from . import selectors, services
 from .models import BetStatus
 from .rules import DEFAULT_MAX_SLIPPAGE
-from .serializers import BetListOutput, BetOutput, BetPlacedOutput, BetSoldOutput, PortfolioOutput
+from .serializers import BetListOutput, BetOutput, BetPlacedOutput, BetQuoteOutput, BetSoldOutput, PortfolioOutput
 
 BET_ID = OpenApiParameter("bet_id", str, OpenApiParameter.PATH, description="Bet UUID.")
 
@@ -35,9 +35,13 @@ class BetPlaceApi(APIView):
         request=BetPlaceInput,
         parameters=[IDEMPOTENCY_PARAMETER, DEVICE_ID_PARAMETER],
         responses={201: BetPlacedOutput, **error_responses(400, 401, 403, 404, 409)},
-        description="400 INVALID_BET_AMOUNT or INSUFFICIENT_BALANCE; 403 ACCOUNT_SUSPENDED; 404 MARKET_NOT_FOUND; "
-        "409 MARKET_CLOSED, "
-        "ODDS_UNAVAILABLE, ODDS_CHANGED (with expectedOdds, when the odds moved more than maxSlippage) or "
+        description="On a credits market the bet buys shares from the market maker: oddsAtBet is the average "
+        "price paid (amount / shares), potentialPayout the shares, and the market's odds move; expectedOdds is "
+        "compared with that average price. 400 INVALID_BET_AMOUNT or INSUFFICIENT_BALANCE; 403 ACCOUNT_SUSPENDED; "
+        "404 MARKET_NOT_FOUND; "
+        "409 MARKET_CLOSED, ODDS_UNAVAILABLE, ODDS_CHANGED (with expectedOdds, when the odds moved more than "
+        "maxSlippage), PRICE_IMPACT_TOO_LARGE (a credits bet would move its odds by more than MAX_PRICE_IMPACT; "
+        "details.maxAmount), ODDS_LIMIT_REACHED (it would take them past 0.99; details.maxAmount) or "
         "IDEMPOTENCY_CONFLICT.",
     )
     def post(self, request):
@@ -49,6 +53,22 @@ class BetPlaceApi(APIView):
             return Response(BetPlacedOutput(placed).data, status=201)
 
         return idempotent(request, scope="bets", run=run)
+
+
+class BetQuoteApi(APIView):
+    @extend_schema(
+        operation_id="bets_quote",
+        request=BetPlaceApi.BetPlaceInput,
+        responses={200: BetQuoteOutput, **error_responses(400, 401, 404, 409)},
+        description="What POST /bets with the same body would get now; nothing is written. On a credits market "
+        "the market maker's price for the shares; on a polymarket market its current odds (priceImpact 0). The "
+        "same refusals as POST /bets except INSUFFICIENT_BALANCE: 400 INVALID_BET_AMOUNT; 404 MARKET_NOT_FOUND; "
+        "409 MARKET_CLOSED, ODDS_UNAVAILABLE, ODDS_CHANGED, PRICE_IMPACT_TOO_LARGE, ODDS_LIMIT_REACHED.",
+    )
+    def post(self, request):
+        data = BetPlaceApi.BetPlaceInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(BetQuoteOutput(services.bet_quote(**data.validated_data)).data)
 
 
 class BetListInput(page_input(default_limit=20, max_limit=100, name="BetListPageInput")):
@@ -86,10 +106,12 @@ class BetSellApi(APIView):
         parameters=[BET_ID, IDEMPOTENCY_PARAMETER, DEVICE_ID_PARAMETER],
         request=BetSellInput,
         responses={200: BetSoldOutput, **error_responses(400, 401, 403, 404, 409)},
-        description="Cash out at potentialPayout times the current odds of the bet's side. 403 ACCOUNT_SUSPENDED "
-        "for a suspended account. 409 BET_NOT_SELLABLE when "
-        "the bet is not pending or its market is not open; 409 ODDS_CHANGED when expectedValue is given and "
-        "the value fell by more than 2 %.",
+        description="Cash out: on a polymarket market at potentialPayout times the current odds of the bet's side; "
+        "on a credits market the shares are sold back to the market maker at its price (its odds move). 403 "
+        "ACCOUNT_SUSPENDED for a suspended account. 409 "
+        "BET_NOT_SELLABLE when the bet is not pending or its market is not open; 409 ODDS_CHANGED when "
+        "expectedValue is given and the value fell by more than 2 %; 409 ODDS_LIMIT_REACHED when the sale would "
+        "take the odds under 0.01.",
     )
     def post(self, request, bet_id: str):
         data = self.BetSellInput(data=request.data)

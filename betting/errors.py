@@ -23,3 +23,11 @@ class BetNotSellable(Conflict):
 
 class MarketNotResolved(Conflict):
     code, message = "MARKET_NOT_RESOLVED", "This market has no outcome yet."
+
+
+class PriceImpactTooLarge(Conflict):
+    code, message = "PRICE_IMPACT_TOO_LARGE", "This bet would move the odds too far at once; bet less."
+
+
+class OddsLimitReached(Conflict):
+    code, message = "ODDS_LIMIT_REACHED", "This trade would push the odds past the tradable limits (0.01 to 0.99)."

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from markets.models import Side
+from markets.models import Resolution, Side
 from thisthat.money import credits_field, odds_field
 
 MIN_BET, MAX_BET = Decimal("10"), Decimal("10000")
@@ -65,3 +65,37 @@ class Bet(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} on {self.side} ({self.status})"
+
+
+class ResolutionCorrection(models.Model):
+    """A staff correction of a market's resolution (market_unresolve): what was reversed, why and by
+    whom. The ledger holds the compensating rows; this is the record staff read."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    market = models.ForeignKey("markets.Market", on_delete=models.PROTECT, related_name="corrections")
+    previous_outcome = models.CharField(max_length=16, choices=Resolution.choices)
+    # None: unresolved (the market went back to open or closed); else resolved again to this outcome.
+    new_outcome = models.CharField(max_length=16, choices=Resolution.choices, null=True, blank=True)  # noqa: DJ001
+    settlement_round = models.PositiveIntegerField(help_text="The settlement round reversed.")
+    reason = models.TextField()
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    bets_reversed = models.PositiveIntegerField(default=0, help_text="Settled bets returned to pending.")
+    credits_reversed = credits_field(default=0, help_text="Payouts and refunds taken back.")
+    debt_added = credits_field(default=0, help_text="What winners owed beyond their balance (credit debt).")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "betting_resolution_correction"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["market", "-created_at"], name="correction_market_recent_idx")]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(reason=""), name="correction_has_reason"),
+            models.CheckConstraint(
+                condition=models.Q(new_outcome__isnull=True) | ~models.Q(new_outcome=models.F("previous_outcome")),
+                name="correction_changes_the_outcome",
+            ),
+            models.UniqueConstraint(fields=["market", "settlement_round"], name="correction_once_per_round"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.previous_outcome} → {self.new_outcome or 'unresolved'} ({self.created_at:%Y-%m-%d})"

@@ -1,12 +1,14 @@
 """Pure betting rules (SPEC §6): no ORM, no clock."""
 
 import math
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from thisthat.money import CENT, TRADABLE_ODDS_MAX, TRADABLE_ODDS_MIN
+from markets.maker import MakerState, Trade, cost_to_reach, tradable
+from thisthat.money import CENT, ODDS_PLACES, TRADABLE_ODDS_MAX, TRADABLE_ODDS_MIN
 
-from .errors import InvalidBetAmount, OddsUnavailable
+from .errors import InvalidBetAmount, OddsChanged, OddsLimitReached, OddsUnavailable, PriceImpactTooLarge
 from .models import MAX_BET, MIN_BET
 
 DEFAULT_MAX_SLIPPAGE = Decimal("0.02")
@@ -51,3 +53,80 @@ def cash_out_value(potential_payout: Decimal, odds: Decimal) -> Decimal:
 
 def value_fell_too_far(value: Decimal, expected_value: Decimal) -> bool:
     return value < expected_value * (1 - CASH_OUT_TOLERANCE)
+
+
+def ensure_within_slippage(odds: Decimal, expected_odds: Decimal | None, max_slippage: Decimal) -> None:
+    """`expectedOdds` ± `maxSlippage` against the odds the bet gets (its average price on a credits market)."""
+    if expected_odds is not None and abs(odds - expected_odds) > max_slippage:
+        raise OddsChanged(details={"currentOdds": odds, "expectedOdds": expected_odds, "maxSlippage": max_slippage})
+
+
+@dataclass(frozen=True)
+class Fill:
+    """What a bet of some amount gets now: `shares` (its potential payout) at `average_odds`, and
+    where the side's odds go. Polymarket fills leave the odds where they are; a credits fill carries
+    the market maker's state after it."""
+
+    shares: Decimal
+    average_odds: Decimal
+    odds_before: Decimal
+    odds_after: Decimal
+    price_impact: Decimal
+    maker_after: MakerState | None = None
+
+
+def _odds(value: Decimal) -> Decimal:
+    return value.quantize(ODDS_PLACES, ROUND_HALF_UP)
+
+
+def mirrored_fill(amount: Decimal, odds: Decimal) -> Fill:
+    """A bet on a Polymarket market: its odds are mirrored and do not move."""
+    return Fill(
+        shares=payout_for(amount, odds), average_odds=odds, odds_before=odds, odds_after=odds, price_impact=Decimal(0)
+    )
+
+
+def _side_odds(state: MakerState, side: str) -> Decimal:
+    this, that = state.odds()
+    return this if side == "this" else that
+
+
+def maker_fill(trade: Trade, *, max_price_impact: Decimal) -> Fill:
+    """A bet on a credits market, bought from the market maker: refused when it would take its side's
+    price past the tradable limit (ODDS_LIMIT_REACHED) or move it by more than `max_price_impact`
+    (PRICE_IMPACT_TOO_LARGE); both say the most that may be bet now (`details.maxAmount`)."""
+    if not tradable(trade.price_after):
+        raise OddsLimitReached(
+            details={
+                "oddsAfter": _odds(trade.price_after),
+                "maxAmount": cost_to_reach(trade.before, trade.side, TRADABLE_ODDS_MAX),
+            }
+        )
+    if trade.price_impact > max_price_impact:
+        ceiling = min(trade.price_before + max_price_impact, TRADABLE_ODDS_MAX)
+        raise PriceImpactTooLarge(
+            details={
+                "priceImpact": _odds(trade.price_impact),
+                "maxPriceImpact": max_price_impact,
+                "maxAmount": cost_to_reach(trade.before, trade.side, ceiling),
+            }
+        )
+    return Fill(
+        shares=trade.shares,
+        average_odds=_odds(trade.average_price),
+        odds_before=_side_odds(trade.before, trade.side),
+        odds_after=_side_odds(trade.after, trade.side),
+        price_impact=_odds(trade.price_impact),
+        maker_after=trade.after,
+    )
+
+
+def maker_sale_value(trade: Trade) -> Decimal:
+    """What a cash-out on a credits market pays: the shares sold back to the market maker at its
+    price; refused when the sale would take the side's price under the tradable limit."""
+    if not tradable(trade.price_after):
+        raise OddsLimitReached(
+            "Selling now would push the odds past the tradable limits (0.01 to 0.99); try again later.",
+            details={"oddsAfter": _odds(trade.price_after)},
+        )
+    return trade.credits

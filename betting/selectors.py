@@ -1,11 +1,13 @@
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, OuterRef, QuerySet, Sum
 
+from markets import maker
 from markets.models import SETTLED_STATUSES, Market, Resolution
 
 from .errors import BetNotFound
@@ -56,12 +58,20 @@ class Portfolio:
     unrealized_pnl: Decimal
 
 
+def _current_value(bet: Bet, odds: Decimal | None) -> Decimal | None:
+    """What a cash-out would pay now: the market maker's price for the shares on a credits market,
+    potentialPayout times the side's odds on a Polymarket market."""
+    if bet.market.has_maker:
+        return maker.sell(bet.market.maker_state(), bet.side, bet.potential_payout).credits
+    return cash_out_value(bet.potential_payout, odds) if odds is not None else None
+
+
 def portfolio_for_user(*, user_id: UUID) -> Portfolio:
-    """Pending bets valued at the current odds of their side (what a cash-out would pay now)."""
+    """Pending bets valued at what a cash-out would pay now."""
     positions = []
     for bet in bets_for_user(user_id=user_id, status=BetStatus.PENDING):
         odds = bet.market.odds_for(bet.side)
-        value = cash_out_value(bet.potential_payout, odds) if odds is not None else None
+        value = _current_value(bet, odds)
         positions.append(Position(bet, odds, value, None if value is None else value - bet.amount))
     valued = [position for position in positions if position.current_value is not None]
     return Portfolio(
@@ -125,3 +135,96 @@ def markets_awaiting_settlement(*, resolved_before: datetime) -> list[UUID]:
         .order_by("resolved_at")
         .values_list("id", flat=True)
     )
+
+
+@dataclass(frozen=True)
+class BetsAndCredits:
+    bets: int = 0
+    credits: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True)
+class CorrectionPreview:
+    """What correcting `market`'s resolution would move: its settled bets back to pending (payouts and
+    refunds taken back, realised PnL moved back, what winners already spent becoming credit debt),
+    then, with a new outcome, what settling again would pay. Sold bets are untouched."""
+
+    market: Market
+    won: BetsAndCredits  # winning bets and the payouts to take back
+    lost: int
+    cancelled: BetsAndCredits  # cancelled bets and the refunds to take back
+    sold: int
+    pnl_reversed: Decimal  # realised PnL taken off the users' totals (won and lost bets)
+    debtors: int  # users whose balance would not cover what is taken back
+    debt: Decimal
+    new_outcome: str | None = None
+    then_pending: int = 0
+    then_paid_bets: int = 0
+    then_credits: Decimal = Decimal(0)
+
+    @property
+    def settled(self) -> int:
+        return self.won.bets + self.lost + self.cancelled.bets
+
+    @property
+    def credits_reversed(self) -> Decimal:
+        return self.won.credits + self.cancelled.credits
+
+
+def correction_previews(*, markets: list[Market], outcome: str | None) -> list[CorrectionPreview]:
+    """For the admin's confirmation page (a few queries per market: it lists a handful)."""
+    user_model = get_user_model()
+    previews = []
+    for market in markets:
+        bets = Bet.objects.filter(market_id=market.pk)
+        rows = {
+            row["status"]: row
+            for row in bets.values("status").annotate(
+                count=Count("id"), paid=Sum("actual_payout"), staked=Sum("amount")
+            )
+        }
+
+        def totals(status: str, rows=rows) -> BetsAndCredits:
+            row = rows.get(status)
+            return BetsAndCredits(row["count"], row["paid"]) if row else BetsAndCredits()
+
+        lost = rows.get(BetStatus.LOST, {}).get("count", 0)
+        pnl = sum(
+            (
+                rows[status]["paid"] - rows[status]["staked"]
+                for status in (BetStatus.WON, BetStatus.LOST)
+                if status in rows
+            ),
+            Decimal(0),
+        )
+        clawbacks = dict(
+            bets.filter(status__in=[BetStatus.WON, BetStatus.CANCELLED])
+            .values("user_id")
+            .annotate(total=Sum("actual_payout"))
+            .values_list("user_id", "total")
+        )
+        balances = dict(user_model.objects.filter(pk__in=clawbacks).values_list("pk", "credit_balance"))
+        shortfalls = [clawbacks[pk] - balances[pk] for pk in clawbacks if clawbacks[pk] > balances[pk]]
+        preview = CorrectionPreview(
+            market=market,
+            won=totals(BetStatus.WON),
+            lost=lost,
+            cancelled=totals(BetStatus.CANCELLED),
+            sold=rows.get(BetStatus.SOLD, {}).get("count", 0),
+            pnl_reversed=pnl,
+            debtors=len(shortfalls),
+            debt=sum(shortfalls, Decimal(0)),
+        )
+        if outcome is not None:
+            unsold = bets.exclude(status=BetStatus.SOLD)
+            paid = unsold if outcome == Resolution.INVALID else unsold.filter(side=outcome)
+            column = "amount" if outcome == Resolution.INVALID else "potential_payout"
+            preview = replace(
+                preview,
+                new_outcome=outcome,
+                then_pending=unsold.count(),
+                then_paid_bets=paid.count(),
+                then_credits=paid.aggregate(total=Sum(column))["total"] or Decimal(0),
+            )
+        previews.append(preview)
+    return previews

@@ -38,6 +38,22 @@ class BetSoldOutput(serializers.Serializer):
     new_balance = serializers.DecimalField(**CREDITS)
 
 
+class BetQuoteOutput(serializers.Serializer):
+    shares = serializers.DecimalField(
+        **CREDITS, help_text="Shares the bet would buy; each pays 1 credit if its side wins (= potentialPayout)."
+    )
+    average_odds = serializers.DecimalField(
+        **ODDS, help_text="The average price of a share (amount / shares): the bet's oddsAtBet."
+    )
+    odds_after = serializers.DecimalField(
+        **ODDS, help_text="The side's odds after the bet (unchanged on a polymarket market)."
+    )
+    potential_payout = serializers.DecimalField(source="shares", **CREDITS)
+    price_impact = serializers.DecimalField(
+        **ODDS, help_text="How far the bet moves its side's odds (0 on a polymarket market)."
+    )
+
+
 class BetListOutput(PageOutput):
     bets = BetOutput(many=True)
 

@@ -4,3 +4,7 @@ from django.dispatch import Signal
 
 # Sent with `market_id` after a market's settlement has committed (its bets are won, lost or cancelled).
 market_settled = Signal()
+
+# Sent with `market_id` after a correction (market_unresolve) has committed: settled bets are pending
+# again and realised PnL moved back, so ranks are out of date.
+market_settlement_reversed = Signal()

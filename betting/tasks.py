@@ -8,6 +8,7 @@ from django.utils import timezone
 from thisthat.locks import single_instance
 
 from . import selectors, services
+from .errors import MarketNotResolved
 
 # A settlement normally finishes within seconds of its resolution; older unfinished ones are re-queued.
 SETTLEMENT_GRACE = timedelta(minutes=2)
@@ -15,8 +16,12 @@ SETTLEMENT_GRACE = timedelta(minutes=2)
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
 def settle_market(market_id: str) -> dict:
-    """Settle a resolved market's bets; idempotent and resumable, so retries and duplicates are safe."""
-    return services.market_settle(market_id=UUID(market_id)).as_dict()
+    """Settle a resolved market's bets; idempotent and resumable, so retries and duplicates are safe.
+    A market whose resolution was corrected (unresolved) before the task ran has nothing to settle."""
+    try:
+        return services.market_settle(market_id=UUID(market_id)).as_dict()
+    except MarketNotResolved as exc:
+        return {"market_id": market_id, "skipped": exc.message}
 
 
 @shared_task

@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 class LockedBalance:
     balance: Decimal
     overall_pnl: Decimal
+    debt: Decimal = Decimal(0)
     # Read with the lock, so the guards cost no query of their own.
     suspended: bool = False
     referral_pending: bool = False
@@ -32,11 +33,11 @@ def users_lock(*, user_ids: Collection[UUID]) -> dict[UUID, LockedBalance]:
         user_model.objects.select_for_update(no_key=True)
         .filter(pk__in=set(user_ids))
         .order_by("pk")
-        .values_list("pk", "credit_balance", "overall_pnl", "suspended_at", "referral_pending")
+        .values_list("pk", "credit_balance", "overall_pnl", "credit_debt", "suspended_at", "referral_pending")
     )
     locked = {
-        pk: LockedBalance(balance, pnl, suspended=suspended_at is not None, referral_pending=pending)
-        for pk, balance, pnl, suspended_at, pending in rows
+        pk: LockedBalance(balance, pnl, debt, suspended=suspended_at is not None, referral_pending=pending)
+        for pk, balance, pnl, debt, suspended_at, pending in rows
     }
     if len(locked) != len(set(user_ids)):
         raise user_model.DoesNotExist(f"no user with id {sorted(set(user_ids) - set(locked))}")

@@ -19,20 +19,30 @@ class LedgerKind(models.TextChoices):
     ADMIN_ADJUSTMENT = "admin_adjustment", "Admin adjustment"
     CLAWBACK = "clawback", "Clawback"
     CREDIT_EXPIRY = "credit_expiry", "Credit expiry"
+    BET_PAYOUT_REVERSAL = "bet_payout_reversal", "Bet payout reversed"
+    BET_REFUND_REVERSAL = "bet_refund_reversal", "Bet refund reversed"
 
 
-# Kinds that may happen at most once per referenced object (a bet is paid, refunded or sold once).
+# Kinds that may happen at most once per referenced object (a bet is placed and sold once, a
+# purchase or a daily reward credited once).
 ONCE_PER_REFERENCE = [
     LedgerKind.BET_PLACED,
-    LedgerKind.BET_PAYOUT,
-    LedgerKind.BET_REFUND,
     LedgerKind.BET_SALE,
     LedgerKind.PURCHASE,
     LedgerKind.DAILY_REWARD,
 ]
-
-
+# Settlement postings: once per referenced bet and settlement round. A correction reverses them (and
+# moves the market to the next round), so a re-resolution pays each bet again exactly once.
+ONCE_PER_ROUND = [LedgerKind.BET_PAYOUT, LedgerKind.BET_REFUND]
 BET_RETURNS = [LedgerKind.BET_PAYOUT, LedgerKind.BET_REFUND, LedgerKind.BET_SALE]
+# Each reversal kind and the kind of row it reverses (compensating rows: nothing is edited or deleted).
+REVERSAL_OF = {
+    LedgerKind.BET_PAYOUT: LedgerKind.BET_PAYOUT_REVERSAL,
+    LedgerKind.BET_REFUND: LedgerKind.BET_REFUND_REVERSAL,
+}
+REVERSALS = list(REVERSAL_OF.values())
+# Only a clawback may take more than the balance holds: the rest becomes the user's credit debt.
+MAY_LEAVE_DEBT = REVERSALS
 
 # Kinds that happen at most once per (user, reference): a referral bonus per referral (the new user's
 # references the referrer, the referrer's the new user), a clawback per posting it takes back.
@@ -53,13 +63,27 @@ OWN_ACTIVITY = [LedgerKind.BET_PLACED, LedgerKind.BET_SALE, LedgerKind.DAILY_REW
 
 
 class LedgerEntry(models.Model):
-    """One balance change. A user's balance always equals the sum of their entries."""
+    """One balance change. A user's balance minus their credit debt always equals the sum of their
+    entries (the debt is 0 unless a clawback took more than the balance held)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ledger_entries")
     amount = credits_field()
     kind = models.CharField(max_length=32, choices=LedgerKind.choices)
     reference_id = models.UUIDField(null=True, blank=True)
     balance_after = credits_field()
+    # What the user owes after this row: a clawback beyond the balance leaves a debt, which later
+    # credits pay off first. balance_after - debt_after is the running sum of the user's rows.
+    debt_after = credits_field(default=0)
+    # The settlement round of the referenced bet's market (ONCE_PER_ROUND); 0 for everything else.
+    settlement_round = models.PositiveIntegerField(default=0)
+    reverses = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversal",
+        help_text="The row a reversal compensates (each row is reversed at most once).",
+    )
     description = models.CharField(max_length=255, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -83,8 +107,13 @@ class LedgerEntry(models.Model):
         constraints = [
             models.CheckConstraint(condition=~models.Q(amount=0), name="ledger_amount_non_zero"),
             models.CheckConstraint(condition=models.Q(balance_after__gte=0), name="ledger_balance_after_non_negative"),
+            models.CheckConstraint(condition=models.Q(debt_after__gte=0), name="ledger_debt_after_non_negative"),
             models.CheckConstraint(
-                condition=~models.Q(kind__in=ONCE_PER_REFERENCE) | models.Q(reference_id__isnull=False),
+                condition=models.Q(balance_after=0) | models.Q(debt_after=0), name="ledger_balance_or_debt"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind__in=ONCE_PER_REFERENCE + ONCE_PER_ROUND + REVERSALS)
+                | models.Q(reference_id__isnull=False),
                 name="ledger_once_per_reference_has_reference",
             ),
             models.UniqueConstraint(
@@ -102,11 +131,22 @@ class LedgerEntry(models.Model):
                 name="ledger_once_per_user_and_reference",
             ),
             models.UniqueConstraint(
+                fields=["reference_id", "kind", "settlement_round"],
+                condition=models.Q(kind__in=ONCE_PER_ROUND),
+                name="ledger_once_per_round",
+            ),
+            # A reversal names the row it compensates and takes its credits back; nothing else does.
+            models.CheckConstraint(
+                condition=(models.Q(kind__in=REVERSALS) & models.Q(reverses__isnull=False, amount__lt=0))
+                | (~models.Q(kind__in=REVERSALS) & models.Q(reverses__isnull=True)),
+                name="ledger_reversal_names_its_row",
+            ),
+            models.UniqueConstraint(
                 fields=["user"], condition=models.Q(kind=LedgerKind.SIGNUP_BONUS), name="ledger_one_signup_bonus"
             ),
-            # A bet returns credits once, whichever way: paid, refunded or sold.
+            # A bet returns credits once per settlement round, whichever way: paid, refunded or sold.
             models.UniqueConstraint(
-                fields=["reference_id"],
+                fields=["reference_id", "settlement_round"],
                 condition=models.Q(kind__in=BET_RETURNS),
                 name="ledger_one_return_per_bet",
             ),

@@ -61,3 +61,23 @@ def daily_reward_for(
         next_amount=ladder.amount_for(current + 1),
         next_claim_available=utc_midnight(last_day + timedelta(days=1)) if claimed_today else now,
     )
+
+
+@dataclass(frozen=True)
+class Funds:
+    """A user's balance and credit debt (never both above 0): balance - debt is what the ledger sums to."""
+
+    balance: Decimal
+    debt: Decimal = Decimal(0)
+
+
+def funds_after(funds: Funds, amount: Decimal, *, may_leave_debt: bool) -> Funds | None:
+    """The balance and debt after posting `amount` (signed), or None when it would overdraw.
+
+    A credit pays the debt off first and only the rest reaches the balance; a debit takes from the
+    balance. Only a clawback (`may_leave_debt`) may take more than the balance holds: the rest becomes
+    debt, so the balance itself never goes below 0."""
+    net = funds.balance - funds.debt + amount
+    if net < 0 and amount < 0 and not may_leave_debt:
+        return None
+    return Funds(balance=max(net, Decimal(0)), debt=max(-net, Decimal(0)))

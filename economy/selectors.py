@@ -1,3 +1,4 @@
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -11,6 +12,7 @@ from django.db.models.functions import Coalesce, Greatest
 from thisthat.money import CREDITS
 
 from .models import (
+    ONCE_PER_ROUND,
     OWN_ACTIVITY,
     CreditPackage,
     DailyReward,
@@ -26,7 +28,8 @@ HALF_CENT = Decimal("0.005")
 
 
 def users_with_unreconciled_balance() -> QuerySet:
-    """Users whose stored balance differs from the sum of their ledger rows, in one query."""
+    """Users whose balance minus credit debt differs from the sum of their ledger rows, in one query
+    (without a debt, that is the balance itself)."""
     ledger_sum = (
         LedgerEntry.objects.filter(user_id=OuterRef("pk"))
         .order_by()
@@ -39,12 +42,19 @@ def users_with_unreconciled_balance() -> QuerySet:
         .objects.annotate(
             ledger_total=Coalesce(Subquery(ledger_sum, output_field=_MONEY), Value(Decimal(0)), output_field=_MONEY)
         )
-        .annotate(difference=F("credit_balance") - F("ledger_total"))
+        .annotate(difference=F("credit_balance") - F("credit_debt") - F("ledger_total"))
         # Compare to the half cent: SQLite (embedded mode) sums decimals as floats.
         .filter(Q(difference__gte=HALF_CENT) | Q(difference__lte=-HALF_CENT))
         .order_by("username")
-        .only("id", "username", "email", "credit_balance")
+        .only("id", "username", "email", "credit_balance", "credit_debt")
     )
+
+
+def settlement_postings(*, reference_ids: Iterable[UUID] | QuerySet, settlement_round: int) -> QuerySet[LedgerEntry]:
+    """The payouts and refunds of one settlement round for these references (bets), by user then id."""
+    return LedgerEntry.objects.filter(
+        kind__in=ONCE_PER_ROUND, settlement_round=settlement_round, reference_id__in=reference_ids
+    ).order_by("user_id", "id")
 
 
 def ledger_for_user(*, user_id: UUID, kind: str | None = None) -> QuerySet[LedgerEntry]:
@@ -65,6 +75,8 @@ _DEFAULT_DESCRIPTIONS = {
     LedgerKind.ADMIN_ADJUSTMENT: "Adjustment by THISTHAT staff",
     LedgerKind.CLAWBACK: "Credits taken back after a review",
     LedgerKind.CREDIT_EXPIRY: "Credits expired after a long time without activity",
+    LedgerKind.BET_PAYOUT_REVERSAL: "Payout taken back: the market's result was corrected",
+    LedgerKind.BET_REFUND_REVERSAL: "Refund taken back: the market's result was corrected",
 }
 
 

@@ -44,6 +44,9 @@ class LedgerEntryOutput(serializers.Serializer):
     transaction_type = serializers.ChoiceField(source="kind", choices=LedgerKind.choices)
     reference_id = serializers.UUIDField(allow_null=True)
     balance_after = credits_field()
+    debt_after = credits_field(
+        help_text="Credit debt after this row (0 unless a corrected resolution took back more than the balance)."
+    )
     description = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
 

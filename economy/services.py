@@ -37,8 +37,12 @@ from .errors import (
 )
 from .locks import LockedBalance, user_lock, users_lock
 from .models import (
+    MAY_LEAVE_DEBT,
     ONCE_PER_REFERENCE,
+    ONCE_PER_ROUND,
     ONCE_PER_USER_AND_REFERENCE,
+    REVERSAL_OF,
+    REVERSALS,
     SUSPENDED_REFUSES,
     CreditPackage,
     DailyReward,
@@ -51,10 +55,22 @@ from .models import (
     ReferralWithheld,
 )
 from .payments import Charge, PaymentProvider, payment_provider
-from .rules import DailyRewardState, RewardLadder, daily_reward_for, utc_day, utc_midnight
+from .rules import DailyRewardState, Funds, RewardLadder, daily_reward_for, funds_after, utc_day, utc_midnight
 from .selectors import daily_reward_latest, users_due_credit_expiry, users_with_unreconciled_balance
 
 logger = logging.getLogger(__name__)
+
+
+def _check_posting(amount: Decimal, kind: str, reference_id: UUID | None, reverses_id: int | None) -> None:
+    if amount != amount.quantize(CENT) or amount == 0:
+        raise ValueError(f"ledger amount must be a non-zero number of cents, got {amount}")
+    if (
+        kind in (*ONCE_PER_REFERENCE, *ONCE_PER_USER_AND_REFERENCE, *ONCE_PER_ROUND, *REVERSALS)
+        and reference_id is None
+    ):
+        raise ValueError(f"a {kind} posting needs the reference it happens once for")
+    if (kind in REVERSALS) != (reverses_id is not None):
+        raise ValueError(f"a {kind} posting {'needs' if kind in REVERSALS else 'cannot have'} a row it reverses")
 
 
 @transaction.atomic
@@ -69,32 +85,31 @@ def ledger_post(
     volume: Decimal = Decimal(0),
     pnl: Decimal = Decimal(0),
     created_by_id: UUID | None = None,
+    settlement_round: int = 0,
 ) -> LedgerEntry:
     """Apply `amount` (signed) to the user's balance and record it.
 
     Callers that lock several users must call this in user-id order (after any market lock).
-    `enforce_cap` refuses credits that would lift the balance over MAX_CREDIT_BALANCE (rewards,
-    bonuses, purchases); payouts, refunds and sales never pass it. `volume` (a bet's stake) and
-    `pnl` (a sale's realised profit) move the user's running totals in the same statement.
+    A credit pays off any credit debt first (economy.rules.funds_after). `enforce_cap` refuses
+    credits that would lift the balance over MAX_CREDIT_BALANCE (rewards, bonuses, purchases);
+    payouts, refunds and sales never pass it. `volume` (a bet's stake) and `pnl` (a sale's realised
+    profit) move the user's running totals in the same statement. `settlement_round` is the market's
+    round for a sale (README "Correcting a resolution").
 
     A suspended account is refused the kinds in SUSPENDED_REFUSES (ACCOUNT_SUSPENDED). A referred
     user's first stake of at least REFERRAL_QUALIFYING_BET qualifies their referral; the referrer is
     paid (or not) after commit. Both facts come with the row lock: no query of their own.
     """
-    if amount != amount.quantize(CENT) or amount == 0:
-        raise ValueError(f"ledger amount must be a non-zero number of cents, got {amount}")
-    if kind in (*ONCE_PER_REFERENCE, *ONCE_PER_USER_AND_REFERENCE) and reference_id is None:
-        raise ValueError(f"a {kind} posting needs the reference it happens once for")
+    _check_posting(amount, kind, reference_id, None)
     users = get_user_model().objects
     locked = user_lock(user_id=user_id)
     if kind in SUSPENDED_REFUSES:
         ensure_not_suspended(locked)
-    balance = locked.balance
-    new_balance = balance + amount
-    if new_balance < 0:
-        raise InsufficientBalance(details={"balance": balance})
-    if enforce_cap and amount > 0 and new_balance > settings.MAX_CREDIT_BALANCE:
-        raise BalanceLimit(details={"balance": balance, "maxBalance": settings.MAX_CREDIT_BALANCE})
+    funds = funds_after(Funds(locked.balance, locked.debt), amount, may_leave_debt=kind in MAY_LEAVE_DEBT)
+    if funds is None:
+        raise InsufficientBalance(details={"balance": locked.balance})
+    if enforce_cap and amount > 0 and funds.balance > settings.MAX_CREDIT_BALANCE:
+        raise BalanceLimit(details={"balance": locked.balance, "maxBalance": settings.MAX_CREDIT_BALANCE})
     try:
         with transaction.atomic():
             entry = LedgerEntry.objects.create(
@@ -102,7 +117,9 @@ def ledger_post(
                 amount=amount,
                 kind=kind,
                 reference_id=reference_id,
-                balance_after=new_balance,
+                balance_after=funds.balance,
+                debt_after=funds.debt,
+                settlement_round=settlement_round,
                 description=description,
                 created_by_id=created_by_id,
             )
@@ -112,7 +129,7 @@ def ledger_post(
     if kind == LedgerKind.BET_PLACED and locked.referral_pending and -amount >= settings.REFERRAL_QUALIFYING_BET:
         totals["referral_pending"] = False
         _referral_qualify(referred_id=user_id, bet_id=reference_id, at=entry.created_at)
-    users.filter(pk=user_id).update(credit_balance=new_balance, **totals)
+    users.filter(pk=user_id).update(credit_balance=funds.balance, credit_debt=funds.debt, **totals)
     return entry
 
 
@@ -129,54 +146,112 @@ class Posting:
     kind: LedgerKind
     reference_id: UUID
     description: str = ""
+    settlement_round: int = 0
+    reverses_id: int | None = None
+
+
+@dataclass(frozen=True)
+class PostedBatch:
+    entries: int
+    debt_added: Decimal = Decimal(0)  # what clawbacks in the batch took beyond balances
 
 
 @transaction.atomic
-def ledger_post_many(*, postings: Sequence[Posting], pnl: Mapping[UUID, Decimal] | None = None) -> int:
-    """`ledger_post` for a batch (settlement): a constant number of statements however many postings.
+def ledger_post_many(
+    *,
+    postings: Sequence[Posting],
+    pnl: Mapping[UUID, Decimal] | None = None,
+    created_by_id: UUID | None = None,
+) -> PostedBatch:
+    """`ledger_post` for a batch (settlement, its reversal): a constant number of statements however
+    many postings.
 
     Locks every user involved in id order, inserts the ledger rows in one statement (each with the
-    running `balance_after` of its user), then writes balances and realised PnL in one statement.
-    A posting that already exists (same reference and kind) fails the whole batch.
+    running `balance_after` and `debt_after` of its user), then writes balances, debts and realised
+    PnL in one statement. A posting that already exists (same reference, kind and round, or a row
+    already reversed) fails the whole batch.
     """
     pnl = pnl or {}
     for posting in postings:
-        if posting.amount != posting.amount.quantize(CENT) or posting.amount == 0:
-            raise ValueError(f"ledger amount must be a non-zero number of cents, got {posting.amount}")
+        _check_posting(posting.amount, posting.kind, posting.reference_id, posting.reverses_id)
     user_model = get_user_model()
     user_ids = sorted({posting.user_id for posting in postings} | set(pnl))
     if not user_ids:
-        return 0
-    totals = {pk: [locked.balance, locked.overall_pnl] for pk, locked in users_lock(user_ids=user_ids).items()}
+        return PostedBatch(0)
+    locked = users_lock(user_ids=user_ids)
+    funds = {pk: Funds(row.balance, row.debt) for pk, row in locked.items()}
     now = timezone.now()
     entries = []
+    debt_added = Decimal(0)
     for posting in postings:
-        totals[posting.user_id][0] += posting.amount
-        if totals[posting.user_id][0] < 0:
+        before = funds[posting.user_id]
+        after = funds_after(before, posting.amount, may_leave_debt=posting.kind in MAY_LEAVE_DEBT)
+        if after is None:
             raise InsufficientBalance(details={"userId": posting.user_id})
+        debt_added += max(after.debt - before.debt, Decimal(0))
+        funds[posting.user_id] = after
         entries.append(
             LedgerEntry(
                 user_id=posting.user_id,
                 amount=posting.amount,
                 kind=posting.kind,
                 reference_id=posting.reference_id,
-                balance_after=totals[posting.user_id][0],
+                balance_after=after.balance,
+                debt_after=after.debt,
+                settlement_round=posting.settlement_round,
+                reverses_id=posting.reverses_id,
                 description=posting.description,
+                created_by_id=created_by_id,
                 created_at=now,
             )
         )
-    for user_id, delta in pnl.items():
-        totals[user_id][1] += delta
     try:
         with transaction.atomic():
             LedgerEntry.objects.bulk_create(entries)
     except IntegrityError as exc:
         raise DuplicateLedgerPosting() from exc
     user_model.objects.bulk_update(
-        [user_model(pk=pk, credit_balance=balance, overall_pnl=overall) for pk, (balance, overall) in totals.items()],
-        ["credit_balance", "overall_pnl"],
+        [
+            user_model(
+                pk=pk,
+                credit_balance=funds[pk].balance,
+                credit_debt=funds[pk].debt,
+                overall_pnl=locked[pk].overall_pnl + pnl.get(pk, Decimal(0)),
+            )
+            for pk in user_ids
+        ],
+        ["credit_balance", "credit_debt", "overall_pnl"],
     )
-    return len(entries)
+    return PostedBatch(len(entries), debt_added)
+
+
+def ledger_reverse_many(
+    *,
+    entries: Sequence[LedgerEntry],
+    pnl: Mapping[UUID, Decimal] | None = None,
+    description: str = "",
+    created_by_id: UUID | None = None,
+) -> PostedBatch:
+    """Compensate ledger rows (payouts, refunds) with rows of the matching reversal kind, each naming
+    the row it reverses and taking its credits back (REVERSAL_OF); nothing is edited or deleted. What
+    a balance cannot cover becomes credit debt. `pnl` moves realised PnL back in the same statement.
+    A row already reversed fails the whole batch (DUPLICATE_POSTING)."""
+    postings = []
+    for entry in entries:
+        if entry.kind not in REVERSAL_OF:
+            raise ValueError(f"a {entry.kind} row cannot be reversed")
+        postings.append(
+            Posting(
+                user_id=entry.user_id,
+                amount=-entry.amount,
+                kind=REVERSAL_OF[entry.kind],
+                reference_id=entry.reference_id,
+                description=description[:255],
+                settlement_round=entry.settlement_round,
+                reverses_id=entry.pk,
+            )
+        )
+    return ledger_post_many(postings=postings, pnl=pnl, created_by_id=created_by_id)
 
 
 # --- daily reward ----------------------------------------------------------------------------------
@@ -588,10 +663,11 @@ class LedgerMismatch:
     username: str
     balance: Decimal
     ledger_total: Decimal
+    debt: Decimal = Decimal(0)
 
     @property
     def difference(self) -> Decimal:
-        return self.balance - self.ledger_total
+        return self.balance - self.debt - self.ledger_total
 
 
 @dataclass
@@ -601,11 +677,12 @@ class LedgerAudit(JobSummary):
 
 
 def ledger_audit() -> LedgerAudit:
-    """Check every balance against the sum of its ledger rows (one set-based query); log an error
-    line per mismatch. The hourly task and `manage.py reconcile_ledger` both run this."""
+    """Check every balance minus credit debt against the sum of its ledger rows (one set-based
+    query); log an error line per mismatch. The hourly task and `manage.py reconcile_ledger` both run
+    this."""
     audit = LedgerAudit(users=get_user_model().objects.count())
     for user in users_with_unreconciled_balance().iterator(chunk_size=1000):
-        mismatch = LedgerMismatch(user.pk, user.username, user.credit_balance, user.ledger_total)
+        mismatch = LedgerMismatch(user.pk, user.username, user.credit_balance, user.ledger_total, user.credit_debt)
         audit.mismatches.append(mismatch)
         logger.error(
             "ledger mismatch",
@@ -613,6 +690,7 @@ def ledger_audit() -> LedgerAudit:
                 "user_id": str(mismatch.user_id),
                 "username": mismatch.username,
                 "balance": str(mismatch.balance),
+                "debt": str(mismatch.debt),
                 "ledger_total": str(mismatch.ledger_total),
                 "difference": str(mismatch.difference),
             },

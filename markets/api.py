@@ -12,8 +12,8 @@ from thisthat.serializers import InputSerializer
 
 from .cache import listing_cached
 from .models import MarketStatus, MarketType
-from .selectors import SORTS, MarketFilters, market_categories, market_get, market_list, markets_random
-from .serializers import CategoryListOutput, MarketListOutput, MarketOutput, MarketsOutput
+from .selectors import SORTS, MarketFilters, market_categories, market_get, market_list, markets_random, odds_history
+from .serializers import CategoryListOutput, MarketListOutput, MarketOutput, MarketsOutput, OddsHistoryOutput
 
 MARKET_ID = OpenApiParameter("market_id", str, OpenApiParameter.PATH, description="Market UUID.")
 
@@ -107,3 +107,24 @@ class MarketDetailApi(APIView):
     )
     def get(self, request, market_id: str):
         return Response(MarketOutput(market_get(market_id=market_id)).data)
+
+
+OddsHistoryInput = page_input(default_limit=500, max_limit=1000, name="OddsHistoryPageInput")
+
+
+class MarketOddsHistoryApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="markets_odds_history",
+        parameters=[MARKET_ID, OddsHistoryInput],
+        responses={200: OddsHistoryOutput, **error_responses(400, 404)},
+        description="The market's odds after each change, oldest first: every bet and cash-out on a credits "
+        "market (its market maker moves them) and the starting odds staff set. 404 MARKET_NOT_FOUND.",
+    )
+    def get(self, request, market_id: str):
+        market = market_get(market_id=market_id)
+        query = OddsHistoryInput.from_query(request)
+        page, total = paginate(odds_history(market_id=market.pk), limit=query["limit"], offset=query["offset"])
+        body = {"market_id": market.pk, "history": page, "total": total, "limit": query["limit"]}
+        return Response(OddsHistoryOutput({**body, "offset": query["offset"]}).data)

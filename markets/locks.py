@@ -1,5 +1,6 @@
-"""Row locks on markets, taken the same way by every writer: bets and sales (shared), resolution,
-settlement, ingestion, staff edits, closing and odds updates (exclusive). Lock order everywhere:
+"""Row locks on markets, taken the same way by every writer: bets and sales (shared on Polymarket
+markets, exclusive on credits markets, whose market maker each trade moves), resolution, settlement,
+corrections, ingestion, staff edits, closing and odds updates (exclusive). Lock order everywhere:
 markets (in id order), then bets, then users (economy.locks)."""
 
 from collections.abc import Collection
@@ -8,28 +9,20 @@ from uuid import UUID
 from django.db import connection
 
 from .errors import MarketNotFound
-from .models import Market
+from .models import Market, MarketType
 
 # Namespace of the per-market advisory locks (the second key is a hash of the market id).
 _MARKET_LOCK_SPACE = 7_301
 
 
-def market_lock(*, market_id: str | UUID, exclusive: bool) -> Market:
-    """The market row, locked until the transaction ends: shared for bets and sales (they never
-    wait for each other), exclusive for resolution and settlement (they wait for those in flight,
-    and bets after them see the market settled).
-
-    On PostgreSQL an advisory lock is taken first: its queue is fair, so a waiting resolution holds
-    back new bets instead of being starved by a stream of them (row share locks do not queue).
-    SQLite (embedded mode) has no row locks: its IMMEDIATE transactions serialize writers anyway."""
+def _market_pk(market_id: str | UUID) -> UUID:
     try:
-        pk = UUID(str(market_id))
+        return UUID(str(market_id))
     except ValueError as exc:
         raise MarketNotFound() from exc
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
-            cursor.execute(f"SELECT {function}(%s, hashtext(%s))", [_MARKET_LOCK_SPACE, str(pk)])
+
+
+def _row_lock(pk: UUID, *, exclusive: bool) -> Market:
     if exclusive:
         market = Market.objects.select_for_update().filter(pk=pk).first()
     elif connection.vendor == "postgresql":
@@ -40,6 +33,48 @@ def market_lock(*, market_id: str | UUID, exclusive: bool) -> Market:
     if market is None:
         raise MarketNotFound()
     return market
+
+
+def market_lock(*, market_id: str | UUID, exclusive: bool) -> Market:
+    """The market row, locked until the transaction ends: shared for bets and sales on Polymarket
+    markets (they never wait for each other), exclusive for resolution and settlement (they wait for
+    those in flight, and bets after them see the market settled).
+
+    On PostgreSQL an advisory lock is taken first: its queue is fair, so a waiting resolution holds
+    back new bets instead of being starved by a stream of them (row share locks do not queue).
+    SQLite (embedded mode) has no row locks: its IMMEDIATE transactions serialize writers anyway."""
+    pk = _market_pk(market_id)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+            cursor.execute(f"SELECT {function}(%s, hashtext(%s))", [_MARKET_LOCK_SPACE, str(pk)])
+    return _row_lock(pk, exclusive=exclusive)
+
+
+def market_lock_for_trade(*, market_id: str | UUID) -> Market:
+    """The market row for a bet or a cash-out: exclusive on a credits market (each trade moves its
+    market maker, so trades on one market take turns), shared on a Polymarket market (its odds are
+    mirrored, so bets never wait for each other). A market's type never changes, so on PostgreSQL one
+    statement reads it and takes the matching advisory lock: no more statements than `market_lock`."""
+    pk = _market_pk(market_id)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT market_type, CASE WHEN market_type = %s"
+                f" THEN pg_advisory_xact_lock(%s, hashtext(%s))::text"
+                f" ELSE pg_advisory_xact_lock_shared(%s, hashtext(%s))::text END"
+                f" FROM {Market._meta.db_table} WHERE id = %s",
+                [MarketType.CREDITS, _MARKET_LOCK_SPACE, str(pk), _MARKET_LOCK_SPACE, str(pk), pk],
+            )
+            row = cursor.fetchone()
+        if row is None:
+            raise MarketNotFound()
+        market_type = row[0]
+    else:
+        market_type = Market.objects.filter(pk=pk).values_list("market_type", flat=True).first()
+        if market_type is None:
+            raise MarketNotFound()
+    return _row_lock(pk, exclusive=market_type == MarketType.CREDITS)
 
 
 def markets_lock(*, market_ids: Collection[UUID], **filters) -> list[Market]:

@@ -6,7 +6,13 @@ from django.db import models
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.utils import timezone
 
-from thisthat.money import ODDS, UPSTREAM_AMOUNT
+from thisthat.money import ODDS, UPSTREAM_AMOUNT, credits_field, odds_field
+
+from .maker import MakerState
+
+# The market maker's shares outstanding (markets/maker.py): trades move whole cents, the starting
+# state is b·ln(p / (1 - p)) to 6 places.
+MAKER_SHARES = {"max_digits": 24, "decimal_places": 6}
 
 
 class MarketType(models.TextChoices):
@@ -88,6 +94,26 @@ class Market(models.Model):
         null=True, blank=True, help_text="Outcome labels and token ids upstream now gives, when they differ from ours."
     )
     upstream_identity_conflict_at = models.DateTimeField(null=True, blank=True)
+    # The resolution poller never unresolves; when Polymarket's final result later differs from the
+    # outcome we settled with, it records upstream's outcome here for staff to review.
+    upstream_result_conflict = models.CharField(  # noqa: DJ001
+        max_length=16,
+        choices=Resolution.choices,
+        null=True,
+        blank=True,
+        help_text="Polymarket's result, when it differs from ours.",
+    )
+    upstream_result_conflict_at = models.DateTimeField(null=True, blank=True)
+    # Credits markets only: the automated market maker's state (markets/maker.py). Written with
+    # every trade, under the market's exclusive lock; NULL on Polymarket markets.
+    maker_liquidity = credits_field(
+        null=True, blank=True, help_text="LMSR liquidity b: larger moves the odds less per bet."
+    )
+    maker_this_shares = models.DecimalField(**MAKER_SHARES, null=True, blank=True)
+    maker_that_shares = models.DecimalField(**MAKER_SHARES, null=True, blank=True)
+    # How many times this market's settlement has been reversed (market_unresolve): ledger payouts and
+    # refunds are unique per (bet, round), so a re-resolution pays each bet again exactly once.
+    settlement_round = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -130,6 +156,21 @@ class Market(models.Model):
                 condition=models.Q(status__in=SETTLED_STATUSES) | models.Q(resolution__isnull=True),
                 name="market_resolution_only_when_settled",
             ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    market_type=MarketType.CREDITS,
+                    maker_liquidity__gt=0,
+                    maker_this_shares__gte=0,
+                    maker_that_shares__gte=0,
+                )
+                | models.Q(
+                    market_type=MarketType.POLYMARKET,
+                    maker_liquidity__isnull=True,
+                    maker_this_shares__isnull=True,
+                    maker_that_shares__isnull=True,
+                ),
+                name="market_maker_state_iff_credits",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -137,3 +178,45 @@ class Market(models.Model):
 
     def odds_for(self, side: str) -> Decimal | None:
         return self.this_odds if side == Side.THIS else self.that_odds
+
+    @property
+    def has_maker(self) -> bool:
+        """Priced by our market maker (credits markets), not mirrored from upstream."""
+        return self.market_type == MarketType.CREDITS
+
+    def maker_state(self) -> MakerState:
+        """The market maker of a credits market, as stored."""
+        if not self.has_maker:
+            raise ValueError(f"market {self.pk} has no market maker")
+        return MakerState(self.maker_liquidity, self.maker_this_shares, self.maker_that_shares)
+
+
+class OddsSource(models.TextChoices):
+    TRADE = "trade", "A trade with the market maker"
+    STAFF = "staff", "Set by staff"
+
+
+class OddsPoint(models.Model):
+    """The odds of a market after a change, for drawing its history: every trade on a credits market
+    (bet or cash-out) and the starting odds staff set."""
+
+    id = models.BigAutoField(primary_key=True)
+    market = models.ForeignKey(Market, on_delete=models.PROTECT, related_name="odds_points")
+    this_odds = odds_field()
+    that_odds = odds_field()
+    source = models.CharField(max_length=16, choices=OddsSource.choices)
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "markets_odds_point"
+        ordering = ["recorded_at", "id"]
+        indexes = [models.Index(fields=["market", "recorded_at", "id"], name="odds_point_market_time_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(this_odds__gt=0, this_odds__lt=1, that_odds__gt=0, that_odds__lt=1),
+                name="odds_point_odds_in_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.this_odds}/{self.that_odds} at {self.recorded_at:%Y-%m-%d %H:%M:%S}"

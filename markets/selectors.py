@@ -7,7 +7,7 @@ from django.utils.text import slugify
 
 from .dependents import has_open_positions
 from .errors import MarketNotFound
-from .models import Market, MarketStatus, MarketType
+from .models import SETTLED_STATUSES, Market, MarketStatus, MarketType, OddsPoint
 
 SORTS = {
     "trending": ["-volume", "id"],
@@ -91,4 +91,25 @@ def markets_for_resolution_poll(*, limit: int, now: datetime) -> list[Market]:
             | Q(has_pending_bets=True)
         )
         .order_by(F("resolution_checked_at").asc(nulls_first=True), "expires_at", "id")[:limit]
+    )
+
+
+def odds_history(*, market_id: UUID) -> QuerySet[OddsPoint]:
+    """A market's odds after each change, oldest first."""
+    return OddsPoint.objects.filter(market_id=market_id).order_by("recorded_at", "id")
+
+
+# Results already checked this recently are not asked about again.
+RESULT_RECHECK_EVERY = timedelta(hours=1)
+
+
+def markets_for_result_recheck(*, limit: int, now: datetime, days: int) -> list[Market]:
+    """Polymarket markets we settled in the last `days`, not checked within the hour, least recently
+    checked first: the poller asks upstream whether their final result still matches ours."""
+    return list(
+        Market.objects.filter(
+            market_type=MarketType.POLYMARKET, status__in=SETTLED_STATUSES, resolved_at__gte=now - timedelta(days=days)
+        )
+        .filter(Q(resolution_checked_at__isnull=True) | Q(resolution_checked_at__lt=now - RESULT_RECHECK_EVERY))
+        .order_by(F("resolution_checked_at").asc(nulls_first=True), "resolved_at", "id")[:limit]
     )

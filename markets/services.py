@@ -8,7 +8,10 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -19,7 +22,8 @@ from .cache import listing_invalidate
 from .dependents import markets_traded
 from .errors import MarketClosed, MarketNotFound
 from .locks import market_lock, markets_lock
-from .models import SETTLED_STATUSES, Market, MarketStatus, MarketType, Resolution
+from .maker import LIQUIDITY_MAX, LIQUIDITY_MIN, MakerState, maker_start
+from .models import SETTLED_STATUSES, Market, MarketStatus, MarketType, OddsPoint, OddsSource, Resolution
 from .odds import SUM_TOLERANCE, coherent_odds
 from .signals import odds_synced
 
@@ -257,12 +261,43 @@ def validate_staff_odds(this_odds: Decimal, that_odds: Decimal) -> None:
         raise ValidationFailed.on("thatOdds", f"THIS and THAT odds must add up to 1 (± {SUM_TOLERANCE}).")
 
 
+def validate_maker_liquidity(liquidity: Decimal) -> None:
+    if not LIQUIDITY_MIN <= liquidity <= LIQUIDITY_MAX:
+        raise ValidationFailed.on(
+            "makerLiquidity", f"The market maker's liquidity must lie between {LIQUIDITY_MIN:,} and {LIQUIDITY_MAX:,}."
+        )
+
+
+def _maker_started(market: Market, *, this_odds: Decimal, that_odds: Decimal, liquidity: Decimal, now: datetime):
+    """Set a credits market's maker to start at the staff odds (THIS's share of the two, so odds that
+    add up to 1 ± 0.02 become exactly 1), and record them as the first point of its history."""
+    validate_staff_odds(this_odds, that_odds)
+    validate_maker_liquidity(liquidity)
+    state = maker_start(liquidity=liquidity, this_odds=this_odds / (this_odds + that_odds))
+    _maker_apply(market, state)
+    market.liquidity = liquidity  # the `liquidity` shown and sorted on: the maker's b for credits markets
+    market.odds_updated_at = now
+
+
+def _maker_apply(market: Market, state: MakerState) -> None:
+    market.maker_liquidity = state.liquidity
+    market.maker_this_shares, market.maker_that_shares = state.this_shares, state.that_shares
+    market.this_odds, market.that_odds = state.odds()
+
+
+def _odds_point(market: Market, *, source: str, at: datetime) -> OddsPoint:
+    return OddsPoint(
+        market=market, this_odds=market.this_odds, that_odds=market.that_odds, source=source, recorded_at=at
+    )
+
+
 @transaction.atomic
 def market_create_credits(
     *,
     title: str,
     this_odds: Decimal,
     that_odds: Decimal,
+    maker_liquidity: Decimal | None = None,
     description: str = "",
     this_option: str = "Yes",
     that_option: str = "No",
@@ -270,19 +305,16 @@ def market_create_credits(
     expires_at: datetime | None = None,
     image_url: str = "",
 ) -> Market:
-    """A staff-run market whose odds staff set."""
-    validate_staff_odds(this_odds, that_odds)
+    """A staff-run market priced by our market maker, starting at the odds staff set, with liquidity
+    `maker_liquidity` (MARKET_MAKER_DEFAULT_LIQUIDITY when not given)."""
     now = timezone.now()
-    market = Market.objects.create(
+    market = Market(
         market_type=MarketType.CREDITS,
         title=title,
         slug=slugify(title)[:255],
         description=description,
         this_option=this_option,
         that_option=that_option,
-        this_odds=this_odds,
-        that_odds=that_odds,
-        odds_updated_at=now,
         category=category,
         category_slug=slugify(category)[:100] or "uncategorized",
         expires_at=expires_at,
@@ -290,6 +322,10 @@ def market_create_credits(
         created_at=now,
         updated_at=now,
     )
+    liquidity = settings.MARKET_MAKER_DEFAULT_LIQUIDITY if maker_liquidity is None else maker_liquidity
+    _maker_started(market, this_odds=this_odds, that_odds=that_odds, liquidity=liquidity, now=now)
+    market.save(force_insert=True)
+    _odds_point(market, source=OddsSource.STAFF, at=now).save()
     listing_invalidate()
     return market
 
@@ -301,15 +337,19 @@ STAFF_EDITABLE_FIELDS = (
     "that_option",
     "this_odds",
     "that_odds",
+    "maker_liquidity",
     "category",
     "expires_at",
     "image_url",
 )
+# The market maker's starting point: staff may change it until the first bet, never after.
+MAKER_FIELDS = ("this_odds", "that_odds", "maker_liquidity")
 
 
 @transaction.atomic
 def market_update_credits(*, market_id: UUID, changes: dict[str, Any]) -> Market:
-    """Staff edits of a credits market (STAFF_EDITABLE_FIELDS only)."""
+    """Staff edits of a credits market (STAFF_EDITABLE_FIELDS only). The odds and the liquidity start
+    the market maker again, so they may change only while the market has no bets."""
     unknown = set(changes) - set(STAFF_EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"not editable by staff: {sorted(unknown)}")
@@ -318,15 +358,56 @@ def market_update_credits(*, market_id: UUID, changes: dict[str, Any]) -> Market
         raise MarketNotFound()
     if market.status in SETTLED_STATUSES:
         raise MarketClosed("A settled market cannot be edited.")
+    now = timezone.now()
+    maker_changes = {
+        name: value for name, value in changes.items() if name in MAKER_FIELDS and getattr(market, name) != value
+    }
+    if maker_changes and markets_traded([market.pk]):
+        field = {"this_odds": "thisOdds", "that_odds": "thatOdds", "maker_liquidity": "makerLiquidity"}
+        raise ValidationFailed.on(
+            field[next(iter(maker_changes))],
+            "This market has bets: its odds now come from its market maker, and its liquidity is fixed.",
+        )
     for name, value in changes.items():
-        setattr(market, name, value)
-    validate_staff_odds(market.this_odds, market.that_odds)
-    if "this_odds" in changes or "that_odds" in changes:
-        market.odds_updated_at = timezone.now()
+        if name not in MAKER_FIELDS:
+            setattr(market, name, value)
+    if maker_changes:
+        _maker_started(
+            market,
+            this_odds=changes.get("this_odds", market.this_odds),
+            that_odds=changes.get("that_odds", market.that_odds),
+            liquidity=changes.get("maker_liquidity", market.maker_liquidity),
+            now=now,
+        )
+        _odds_point(market, source=OddsSource.STAFF, at=now).save()
     market.category_slug = slugify(market.category)[:100] or "uncategorized"
-    market.updated_at = timezone.now()
+    market.updated_at = now
     market.save()
     listing_invalidate()
+    return market
+
+
+_MAKER_STATE_FIELDS = [
+    "maker_this_shares",
+    "maker_that_shares",
+    "this_odds",
+    "that_odds",
+    "odds_updated_at",
+    "updated_at",
+]
+
+
+def market_maker_trade(*, market: Market, state: MakerState, at: datetime) -> Market:
+    """Store the maker's state after a trade (its odds follow) and add the odds to the market's
+    history. The caller holds the market's exclusive lock (markets.locks.market_lock_for_trade) in
+    the transaction that records the trade; the listing cache is left alone (pages are at most 60 s
+    old; a market's detail and quotes are always current)."""
+    if not market.has_maker or state.liquidity != market.maker_liquidity:
+        raise ValueError(f"market {market.pk} has no such market maker")
+    _maker_apply(market, state)
+    market.odds_updated_at = market.updated_at = at
+    market.save(update_fields=_MAKER_STATE_FIELDS)
+    _odds_point(market, source=OddsSource.TRADE, at=at).save()
     return market
 
 
@@ -353,14 +434,93 @@ def market_mark_resolved(
     market.resolved_by_id = resolved_by_id
     market.resolved_at = now
     market.updated_at = now
-    market.save(update_fields=["status", "resolution", "resolution_source", "resolved_by", "resolved_at", "updated_at"])
+    market.upstream_result_conflict, market.upstream_result_conflict_at = None, None  # re-checked from now on
+    market.save(
+        update_fields=[
+            "status",
+            "resolution",
+            "resolution_source",
+            "resolved_by",
+            "resolved_at",
+            "updated_at",
+            "upstream_result_conflict",
+            "upstream_result_conflict_at",
+        ]
+    )
     listing_invalidate()
     return market, True
 
 
-def market_mark_settled(*, market_id: UUID) -> None:
-    """Stamp the end of a settlement (the first time only)."""
-    Market.objects.filter(pk=market_id, settled_at__isnull=True).update(settled_at=timezone.now())
+def market_mark_settled(*, market_id: UUID, settlement_round: int) -> bool:
+    """Stamp the end of a settlement (the first time only), unless the market was unresolved since
+    (its round moved on); returns whether the market is still settled in that round."""
+    return bool(
+        Market.objects.filter(pk=market_id, status__in=SETTLED_STATUSES, settlement_round=settlement_round).update(
+            settled_at=Coalesce(F("settled_at"), Value(timezone.now()))
+        )
+    )
+
+
+@transaction.atomic
+def market_mark_unresolved(*, market_id: UUID, reopen: bool) -> Market:
+    """Take a settled market back to before its resolution (a correction; betting reverses the
+    settlement in the same transaction): `open` when `reopen` is asked, it is a credits market and
+    it has not expired, else `closed`. The settlement round moves on, so the next settlement pays
+    again, once. Polymarket markets always go back to `closed` (upstream closed them)."""
+    market = market_lock(market_id=market_id, exclusive=True)
+    if market.status not in SETTLED_STATUSES:
+        raise MarketClosed("This market has not been resolved.", details={"status": market.status})
+    now = timezone.now()
+    expired = market.expires_at is not None and market.expires_at <= now
+    can_open = reopen and market.market_type == MarketType.CREDITS and not expired
+    market.status = MarketStatus.OPEN if can_open else MarketStatus.CLOSED
+    market.resolution = None
+    market.resolution_source = ""
+    market.resolved_by_id = None
+    market.resolved_at = None
+    market.settled_at = None
+    market.settlement_round += 1
+    market.upstream_result_conflict, market.upstream_result_conflict_at = None, None
+    market.updated_at = now
+    market.save(
+        update_fields=[
+            "status",
+            "resolution",
+            "resolution_source",
+            "resolved_by",
+            "resolved_at",
+            "settled_at",
+            "settlement_round",
+            "upstream_result_conflict",
+            "upstream_result_conflict_at",
+            "updated_at",
+        ]
+    )
+    listing_invalidate()
+    return market
+
+
+@transaction.atomic
+def markets_record_upstream_results(*, results: dict[UUID, str | None]) -> int:
+    """Remember, for settled markets, the final result upstream gives when it differs from ours
+    (None: it agrees); returns how many markets are newly flagged."""
+    now = timezone.now()
+    flagged = 0
+    for market in markets_lock(market_ids=list(results), status__in=SETTLED_STATUSES):
+        upstream = results[market.pk]
+        conflict = upstream if upstream is not None and upstream != market.resolution else None
+        if conflict == market.upstream_result_conflict:
+            continue
+        if conflict is not None:
+            flagged += 1
+            logger.warning(
+                "upstream result differs from our resolution",
+                extra={"market_id": str(market.pk), "ours": market.resolution, "upstream": conflict},
+            )
+        market.upstream_result_conflict = conflict
+        market.upstream_result_conflict_at = now if conflict is not None else None
+        market.save(update_fields=["upstream_result_conflict", "upstream_result_conflict_at"])
+    return flagged
 
 
 @transaction.atomic

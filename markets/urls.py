@@ -8,4 +8,5 @@ urlpatterns = [
     path("markets/category/<str:slug>", api.MarketCategoryListApi.as_view(), name="markets-by-category"),
     path("markets/random", api.MarketRandomApi.as_view(), name="markets-random"),
     path("markets/<str:market_id>", api.MarketDetailApi.as_view(), name="markets-detail"),
+    path("markets/<str:market_id>/history", api.MarketOddsHistoryApi.as_view(), name="markets-odds-history"),
 ]

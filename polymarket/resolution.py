@@ -157,6 +157,8 @@ class ResolutionPollSummary(JobSummary):
     waiting: Counter = field(default_factory=Counter)  # by reason
     errors: list[str] = field(default_factory=list)
     stopped_early: bool = False
+    rechecked: int = 0  # settled markets whose final result upstream was compared with ours
+    result_conflicts: int = 0  # of them, newly flagged because upstream's result differs
 
     @property
     def decided(self) -> int:
@@ -288,6 +290,39 @@ def _close_stopped_markets(
         logger.info("resolution: markets closed to bets", extra={"closed": summary.closed})
 
 
+# Settled markets asked about again per run, at most (one Gamma request per 100).
+RESULT_RECHECK_BATCH = 100
+
+
+def _upstream_result(market: Market, gamma: dict[str, Any] | None) -> str | None:
+    """Upstream's final result for a settled market in our THIS/THAT, or None when it has none (or
+    no row): only a final result can differ from ours."""
+    if gamma is None:
+        return None
+    verdict = in_our_order(
+        gamma_outcome(gamma), gamma, this_token_id=market.this_token_id, that_token_id=market.that_token_id
+    )
+    return verdict.outcome
+
+
+def _recheck_results(*, client: PolymarketClient, now: datetime, summary: ResolutionPollSummary) -> None:
+    """Ask Gamma again about markets we settled recently and flag those whose final result upstream
+    now differs from ours for staff review (the admin's "upstream result differs" filter). The poller
+    never unresolves or re-resolves a market itself: a correction is staff's decision."""
+    markets = market_selectors.markets_for_result_recheck(
+        limit=RESULT_RECHECK_BATCH, now=now, days=settings.POLYMARKET_RESULT_RECHECK_DAYS
+    )
+    if not markets:
+        return
+    rows, unasked = _gamma_rows(client=client, markets=markets, summary=summary)
+    asked = [market for market in markets if market.polymarket_id not in unasked]
+    results = {market.pk: _upstream_result(market, rows.get(market.polymarket_id)) for market in asked}
+    summary.result_conflicts = market_services.markets_record_upstream_results(results=results)
+    summary.rechecked = len(asked)
+    if asked:
+        market_services.market_mark_checked(market_ids=[market.pk for market in asked])
+
+
 def resolutions_poll(
     *,
     client: PolymarketClient | None = None,
@@ -296,8 +331,9 @@ def resolutions_poll(
     progress: Progress | None = None,
 ) -> ResolutionPollSummary:
     """Check the candidate markets asked about least recently (Gamma in batches of 100): close to bets
-    those upstream stopped trading, and settle those that resolved. One market's failure never stops
-    the others; an open breaker or a spent request budget ends the run."""
+    those upstream stopped trading, and settle those that resolved; then compare the results of
+    recently settled markets with upstream's and flag those that differ. One market's failure never
+    stops the others; an open breaker or a spent request budget ends the run."""
     client = client or polymarket_client()
     limit = limit or settings.POLYMARKET_RESOLUTION_BATCH
     now = now or timezone.now()
@@ -334,6 +370,10 @@ def resolutions_poll(
     if checked:
         market_services.market_mark_checked(market_ids=checked)
     summary.checked = len(checked)
+    if not summary.stopped_early:
+        _recheck_results(client=client, now=now, summary=summary)
+        if progress and summary.rechecked:
+            progress(f"rechecked {summary.rechecked} settled markets: {summary.result_conflicts} newly flagged")
     if summary.decided or not markets:
         job_succeeded("resolution_poll")
     return summary.finished(logger, "resolution poll finished")

@@ -9,6 +9,7 @@ from accounts.models import User
 from accounts.services import user_create
 from economy.models import CreditPackage, LedgerKind
 from economy.services import ledger_post
+from markets.maker import maker_start
 from markets.models import Market, MarketStatus, MarketType
 
 DEFAULT_PASSWORD = "correct-horse-battery-staple"
@@ -38,7 +39,8 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 class MarketFactory(factory.django.DjangoModelFactory):
-    """An open Polymarket market with CLOB tokens and odds; `market_type=MarketType.CREDITS` for staff-run."""
+    """An open Polymarket market with CLOB tokens and odds; `market_type=MarketType.CREDITS` for staff-run
+    (its market maker starts at `this_odds` with liquidity `maker_liquidity`, 1,000 by default)."""
 
     class Meta:
         model = Market
@@ -61,9 +63,19 @@ class MarketFactory(factory.django.DjangoModelFactory):
     status = MarketStatus.OPEN
     expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=30))
     odds_updated_at = factory.LazyFunction(timezone.now)
+    maker_liquidity = factory.LazyAttribute(lambda o: None if o.is_polymarket else Decimal("1000"))
+    maker_this_shares = factory.LazyAttribute(lambda o: None if o.is_polymarket else o.maker.this_shares)
+    maker_that_shares = factory.LazyAttribute(lambda o: None if o.is_polymarket else o.maker.that_shares)
 
     class Params:
         is_polymarket = factory.LazyAttribute(lambda o: o.market_type == MarketType.POLYMARKET)
+        maker = factory.LazyAttribute(
+            lambda o: (
+                None
+                if o.is_polymarket
+                else maker_start(liquidity=o.maker_liquidity, this_odds=o.this_odds / (o.this_odds + o.that_odds))
+            )
+        )
 
 
 class CreditPackageFactory(factory.django.DjangoModelFactory):

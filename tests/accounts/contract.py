@@ -1,10 +1,11 @@
 # SPEC §5, GET /users/me — spelled exactly as on the wire; [anti-abuse] adds isSuspended and creditExpiry,
-# sign in with X adds xAccount and hasPassword.
+# sign in with X adds xAccount and hasPassword, the market maker's corrections add creditDebt.
 PROFILE_FIELDS = {
     "id",
     "username",
     "email",
     "creditBalance",
+    "creditDebt",
     "totalVolume",
     "overallPnL",
     "rankByPnL",

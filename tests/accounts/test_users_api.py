@@ -131,7 +131,7 @@ def test_get_other_user_shows_public_fields_only(auth_client):
     assert response.status_code == 200
     body = response.json()
     assert set(body) == PUBLIC_FIELDS
-    assert "creditBalance" not in body and "email" not in body
+    assert "creditBalance" not in body and "creditDebt" not in body and "email" not in body
     assert body["id"] == str(other.pk)
     assert body["username"] == other.username
 
@@ -141,7 +141,7 @@ def test_get_own_profile_by_id_includes_credit_balance(auth_client, user):
 
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == PUBLIC_FIELDS | {"creditBalance"}
+    assert set(body) == PUBLIC_FIELDS | {"creditBalance", "creditDebt"}
     assert body["creditBalance"] == 1000
     assert "email" not in body
 

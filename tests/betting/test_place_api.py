@@ -119,13 +119,15 @@ def test_amount_may_be_a_json_number(auth_client, market):
     assert Bet.objects.get().amount == Decimal("12.50")
 
 
-def test_bets_on_a_credits_market_use_its_staff_set_odds(auth_client, user):
+def test_bets_on_a_credits_market_buy_shares_from_its_market_maker(auth_client, user):
     credits_market = MarketFactory(market_type=MarketType.CREDITS, this_odds=Decimal("0.8"), that_odds=Decimal("0.2"))
 
     response = post(auth_client, payload(credits_market, amount="100"))
 
     assert response.status_code == 201
-    assert money(response.json()["bet"]["potentialPayout"]) == Decimal("125.00")
+    # b·ln(1 + (e^(100/b) - 1) / 0.8) with b = 1,000: 123.512... shares, rounded down; not 100 / 0.8 = 125.
+    assert money(response.json()["bet"]["potentialPayout"]) == Decimal("123.51")
+    assert odds(response.json()["bet"]["oddsAtBet"]) == Decimal("0.8097")  # 100 / 123.51 = 0.809651
 
 
 # --- amount and balance ---------------------------------------------------------------------------

@@ -22,7 +22,16 @@ def test_the_signup_bonus_is_the_first_transaction_in_the_spec_shape(auth_client
 
     assert (body["total"], body["limit"], body["offset"]) == (1, 50, 0)
     [row] = body["transactions"]
-    assert set(row) == {"id", "amount", "transactionType", "referenceId", "balanceAfter", "description", "createdAt"}
+    assert set(row) == {
+        "id",
+        "amount",
+        "transactionType",
+        "referenceId",
+        "balanceAfter",
+        "debtAfter",
+        "description",
+        "createdAt",
+    }
     assert row["amount"] == 1000
     assert row["transactionType"] == "signup_bonus"
     assert row["referenceId"] is None

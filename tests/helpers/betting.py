@@ -9,7 +9,8 @@ from accounts.models import User
 from betting.models import Bet
 from betting.services import bet_place
 from economy.models import LedgerEntry
-from markets.models import Market
+from markets.maker import MakerState
+from markets.models import Market, OddsPoint
 from tests.helpers.concurrency import run_together
 
 # The bet object on the wire (SPEC §5).
@@ -33,6 +34,10 @@ BETS = "/api/v1/bets"
 
 
 BETS_ME = "/api/v1/bets/me"
+
+
+QUOTE = "/api/v1/bets/quote"
+QUOTE_KEYS = {"shares", "averageOdds", "oddsAfter", "potentialPayout", "priceImpact"}
 
 
 PORTFOLIO = "/api/v1/economy/portfolio"
@@ -62,6 +67,15 @@ def set_odds(market: Market, this_odds, that_odds) -> None:
         that_odds=None if that_odds is None else Decimal(str(that_odds)),
     )
     market.refresh_from_db()
+
+
+def maker_of(market: Market) -> MakerState:
+    """The market maker's state as stored now."""
+    return Market.objects.get(pk=market.pk).maker_state()
+
+
+def history_of(market: Market) -> list[tuple[Decimal, Decimal, str]]:
+    return list(OddsPoint.objects.filter(market=market).order_by("id").values_list("this_odds", "that_odds", "source"))
 
 
 def balance_of(user: User) -> Decimal:

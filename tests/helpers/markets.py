@@ -5,8 +5,10 @@ from decimal import Decimal
 
 from markets.services import ExternalMarket
 
-# SPEC §5, the market object — spelled exactly as on the wire.
+# SPEC §5, the market object — spelled exactly as on the wire (`maker`: the market maker of a credits
+# market, null on Polymarket ones).
 MARKET_FIELDS = {
+    "maker",
     "id",
     "polymarketId",
     "slug",
@@ -59,3 +61,6 @@ def parse_timestamp(value: str) -> datetime:
     """An API timestamp, which must be ISO-8601 in UTC (`Z` or `+00:00`)."""
     assert value.endswith(("Z", "+00:00")), value
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+MAKER_FIELDS = {"liquidity", "thisShares", "thatShares"}

@@ -17,7 +17,7 @@ from betting.services import bet_place, bet_sell, market_resolve, market_settle
 from leaderboard import cache as board_cache
 from leaderboard.models import RankingRun, Standing
 from leaderboard.services import ranks_recompute
-from markets.models import MarketType, Resolution, ResolutionSource
+from markets.models import Resolution, ResolutionSource
 from tests.factories import MarketFactory, UserFactory
 from tests.helpers.betting import set_odds
 from tests.helpers.leaderboard import (
@@ -71,7 +71,7 @@ def _resolve_and_settle(market, outcome):
 
 
 @pytest.fixture
-def season(time_machine):
+def season(time_machine, settings):
     """Bets placed, settled and sold at chosen moments (odds 0.65 / 0.35); the clock is left at NOW.
 
     alice: 20 Feb 200 THIS won 25 Feb (+107.69); 10 Mar 100 THIS won 10 Mar 23:00 (+53.85)
@@ -85,10 +85,10 @@ def season(time_machine):
     time_machine.move_to(at("2026-02-20 10:00:00"), tick=False)
     names = ("alice", "bob", "carol", "dave", "erin", "frank", "gina", "hank")
     users = {name: UserFactory(username=name) for name in names}
-    # Staff-run markets: their odds never go stale however far the season travels in time.
-    markets = {
-        n: MarketFactory(market_type=MarketType.CREDITS, expires_at=at("2027-01-01 00:00:00")) for n in range(1, 6)
-    }
+    # Mirrored odds that stay put (a credits market's maker would move them), and never go stale
+    # however far the season travels in time.
+    settings.ODDS_MAX_AGE_SECONDS = 0
+    markets = {n: MarketFactory(expires_at=at("2027-01-01 00:00:00")) for n in range(1, 6)}
     _place(users["alice"], markets[1], "this", "200")
     _place(users["bob"], markets[1], "that", "100")
     _place(users["carol"], markets[1], "this", "100")

@@ -34,6 +34,7 @@ def credits_form(**overrides) -> dict:
         "that_option": "The field",
         "this_odds": "0.7000",
         "that_odds": "0.3000",
+        "maker_liquidity": "1000",
         "category": "Office Life",
         "expires_at_0": "2027-01-15",
         "expires_at_1": "12:30:00",
@@ -92,6 +93,7 @@ def test_add_form_offers_exactly_the_staff_editable_fields(admin_browser):
         "that_option",
         "this_odds",
         "that_odds",
+        "maker_liquidity",
         "category",
         "expires_at",
         "image_url",
@@ -224,4 +226,47 @@ def test_non_staff_users_are_sent_to_the_login_page(url):
 
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
+    assert not Market.objects.exists()
+
+
+# --- the market maker ----------------------------------------------------------------------------
+def test_the_add_form_offers_the_default_liquidity_and_says_what_the_house_can_lose(admin_browser):
+    form = admin_browser.get(ADD).context["adminform"].form
+
+    assert form["maker_liquidity"].value() == Decimal("1000")
+    assert "683.10" in form.fields["maker_liquidity"].help_text
+
+
+def test_creating_a_credits_market_starts_its_maker_and_shows_the_worst_case_loss(admin_browser):
+    response = admin_browser.post(ADD, credits_form(maker_liquidity="2000"), follow=True)
+
+    market = Market.objects.get()
+    assert (market.maker_liquidity, market.liquidity) == (Decimal("2000"), Decimal("2000"))
+    assert market.maker_state().odds() == (Decimal("0.7"), Decimal("0.3"))
+    assert "can lose at most 2,387.85 credits" in response.content.decode()  # 2000·ln(0.99 / 0.3), rounded up
+    page = admin_browser.get(change_url(market)).content.decode()
+    assert "2,387.85 credits" in page
+
+
+def test_the_odds_and_liquidity_of_a_traded_credits_market_cannot_change(admin_browser):
+    from tests.helpers.betting import place
+
+    market = MarketFactory(market_type=MarketType.CREDITS)
+    place(UserFactory(), market, "this", "100")
+    before = Market.objects.get(pk=market.pk)
+
+    response = admin_browser.post(change_url(market), credits_form(this_odds="0.2000", that_odds="0.8000"))
+
+    assert response.status_code == 200
+    assert "market maker" in " ".join(response.context["adminform"].form.non_field_errors())
+    after = Market.objects.get(pk=market.pk)
+    assert (after.this_odds, after.maker_this_shares) == (before.this_odds, before.maker_this_shares)
+
+
+@pytest.mark.parametrize("liquidity", ["99", "1000001"])
+def test_the_liquidity_must_lie_between_100_and_a_million(admin_browser, liquidity):
+    response = admin_browser.post(ADD, credits_form(maker_liquidity=liquidity))
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["maker_liquidity"]
     assert not Market.objects.exists()

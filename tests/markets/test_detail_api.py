@@ -9,7 +9,7 @@ from django.utils import timezone
 from markets.models import MarketStatus, MarketType, Resolution
 from tests.factories import MarketFactory
 from tests.helpers.assertions import assert_error
-from tests.helpers.markets import MARKET_FIELDS
+from tests.helpers.markets import MAKER_FIELDS, MARKET_FIELDS
 
 pytestmark = pytest.mark.django_db
 
@@ -77,6 +77,16 @@ def test_market_detail_is_the_market_object(api_client):
     assert set(body) == MARKET_FIELDS
     assert (body["id"], body["title"], body["marketType"]) == (str(market.id), "Detail me", "credits")
     assert (body["thisOdds"], body["thatOdds"]) == (0.65, 0.35)
+    assert set(body["maker"]) == MAKER_FIELDS
+    assert body["liquidity"] == body["maker"]["liquidity"] == 1000
+    # b·ln(0.65 / 0.35) = 619.039208 shares of THIS put the maker's price at 0.65.
+    assert (body["maker"]["thisShares"], body["maker"]["thatShares"]) == (619.039208, 0)
+
+
+def test_a_polymarket_market_has_no_maker(api_client):
+    market = MarketFactory()
+
+    assert api_client.get(f"{MARKETS}/{market.id}").json()["maker"] is None
 
 
 def test_market_detail_shows_settled_markets(api_client):

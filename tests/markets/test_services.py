@@ -63,13 +63,21 @@ def test_create_credits_market_stores_staff_odds_and_derived_fields():
 
 
 @pytest.mark.parametrize(
-    ("this_odds", "that_odds"),
-    [("0.01", "0.99"), ("0.99", "0.01"), ("0.49", "0.49"), ("0.51", "0.51"), ("0.5", "0.5")],
+    ("this_odds", "that_odds", "stored"),
+    [
+        ("0.01", "0.99", ("0.01", "0.99")),
+        ("0.99", "0.01", ("0.99", "0.01")),
+        ("0.49", "0.49", ("0.5", "0.5")),
+        ("0.51", "0.51", ("0.5", "0.5")),
+        ("0.5", "0.5", ("0.5", "0.5")),
+        ("0.60", "0.41", ("0.5941", "0.4059")),
+    ],
 )
-def test_create_credits_accepts_odds_in_range_summing_to_one_within_tolerance(this_odds, that_odds):
+def test_create_credits_accepts_odds_in_range_summing_to_one_within_tolerance(this_odds, that_odds, stored):
+    """The market maker starts at THIS's share of the two odds, so what it stores adds up to exactly 1."""
     market = create_credits(this_odds=D(this_odds), that_odds=D(that_odds))
 
-    assert (market.this_odds, market.that_odds) == (D(this_odds), D(that_odds))
+    assert (market.this_odds, market.that_odds) == (D(stored[0]), D(stored[1]))
 
 
 @pytest.mark.parametrize(
@@ -350,3 +358,64 @@ def test_database_check_constraints_refuse_impossible_markets(changes):
         Market.objects.filter(pk=market.pk).update(**changes)
 
     assert Market.objects.get(pk=market.pk).this_odds == D("0.65")
+
+
+# --- the market maker of credits markets ----------------------------------------------------------
+def test_a_new_credits_market_starts_its_maker_at_the_staff_odds_and_records_them():
+    from markets.models import OddsPoint
+
+    market = create_credits(this_odds=D("0.6"), that_odds=D("0.4"), maker_liquidity=D("500"))
+
+    assert (market.maker_liquidity, market.liquidity) == (D("500"), D("500"))
+    assert (market.maker_this_shares, market.maker_that_shares) == (D("202.732554"), D("0"))  # 500·ln(1.5)
+    assert list(OddsPoint.objects.values_list("this_odds", "that_odds", "source")) == [(D("0.6"), D("0.4"), "staff")]
+
+
+def test_a_new_credits_market_gets_the_default_liquidity(settings):
+    settings.MARKET_MAKER_DEFAULT_LIQUIDITY = D("2500")
+
+    assert create_credits().maker_liquidity == D("2500")
+
+
+@pytest.mark.parametrize("liquidity", [D("99.99"), D("1000000.01")])
+def test_a_credits_market_liquidity_outside_100_to_a_million_is_refused(liquidity):
+    with pytest.raises(ValidationFailed) as refused:
+        create_credits(maker_liquidity=liquidity)
+
+    assert list(refused.value.details) == ["makerLiquidity"]
+    assert not Market.objects.exists()
+
+
+def test_new_odds_before_the_first_bet_start_the_maker_again():
+    market = create_credits(this_odds=D("0.6"), that_odds=D("0.4"))
+
+    market_update_credits(market_id=market.pk, changes={"this_odds": D("0.5"), "that_odds": D("0.5")})
+
+    market.refresh_from_db()
+    assert (market.maker_this_shares, market.maker_that_shares, market.this_odds) == (0, 0, D("0.5"))
+    assert market.odds_points.count() == 2
+
+
+def test_the_odds_and_liquidity_of_a_market_with_bets_are_its_makers():
+    from tests.factories import UserFactory
+    from tests.helpers.betting import place
+
+    market = create_credits()
+    place(UserFactory(), market, "this", "50")
+    before = Market.objects.get(pk=market.pk)
+
+    for changes, field in (
+        ({"this_odds": D("0.3"), "that_odds": D("0.7")}, "thisOdds"),
+        ({"maker_liquidity": D("5000")}, "makerLiquidity"),
+    ):
+        with pytest.raises(ValidationFailed) as refused:
+            market_update_credits(market_id=market.pk, changes=changes)
+        assert list(refused.value.details) == [field]
+    market_update_credits(market_id=market.pk, changes={"title": "Still editable", "this_odds": before.this_odds})
+
+    after = Market.objects.get(pk=market.pk)
+    assert (after.title, after.maker_this_shares, after.this_odds) == (
+        "Still editable",
+        before.maker_this_shares,
+        before.this_odds,
+    )

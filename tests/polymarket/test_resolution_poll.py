@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import responses
 from django.core.management import CommandError, call_command
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
@@ -566,3 +566,70 @@ def test_a_resolved_market_whose_outcomes_upstream_reversed_settles_our_side(cli
 
     market.refresh_from_db()
     assert (market.status, market.resolution) == (MarketStatus.RESOLVED, Resolution.THAT)
+
+
+# --- results that change upstream after we settled --------------------------------------------------
+def settled_market(outcome: str = Resolution.THIS, **fields) -> Market:
+    """A Polymarket market we resolved (and settled) an hour ago."""
+    resolved_at = timezone.now() - timedelta(hours=1)
+    status = MarketStatus.CANCELLED if outcome == Resolution.INVALID else MarketStatus.RESOLVED
+    return MarketFactory(status=status, resolution=outcome, resolved_at=resolved_at, settled_at=resolved_at, **fields)
+
+
+@responses.activate
+def test_a_settled_market_whose_upstream_result_now_differs_is_flagged_never_unresolved(client):
+    market = settled_market(Resolution.THIS)
+    bet = pending_bet(market)
+    Bet.objects.filter(pk=bet.pk).update(status=BetStatus.WON, actual_payout=Decimal("200"), resolved_at=timezone.now())
+    serve_resolved(market, winner="that")  # upstream corrected its result
+
+    summary = resolutions_poll(client=client)
+
+    market.refresh_from_db()
+    assert (market.status, market.resolution) == (MarketStatus.RESOLVED, Resolution.THIS)  # ours stands
+    assert (market.upstream_result_conflict, summary.rechecked, summary.result_conflicts) == ("that", 1, 1)
+    assert market.upstream_result_conflict_at is not None
+    assert Bet.objects.get(pk=bet.pk).status == BetStatus.WON
+    staff = Client()
+    staff.force_login(UserFactory(is_staff=True, is_superuser=True))
+    listed = staff.get("/admin/markets/market/", {"result_conflict": "yes"})
+    assert [row.pk for row in listed.context["cl"].result_list] == [market.pk]
+
+
+@responses.activate
+def test_a_settled_market_upstream_agrees_with_is_not_flagged_and_an_old_flag_is_cleared(client):
+    market = settled_market(Resolution.THAT, upstream_result_conflict=Resolution.THIS)
+    serve_resolved(market, winner="that")
+
+    summary = resolutions_poll(client=client)
+
+    market.refresh_from_db()
+    assert (market.upstream_result_conflict, summary.rechecked, summary.result_conflicts) == (None, 1, 0)
+
+
+@responses.activate
+def test_results_are_rechecked_at_most_hourly_and_only_for_recently_settled_markets(client):
+    checked_recently = settled_market(resolution_checked_at=timezone.now() - timedelta(minutes=10))
+    long_ago = settled_market()
+    Market.objects.filter(pk=long_ago.pk).update(resolved_at=timezone.now() - timedelta(days=8))
+    credits = MarketFactory(market_type=MarketType.CREDITS, status=MarketStatus.RESOLVED, resolution="this")
+    Market.objects.filter(pk=credits.pk).update(resolved_at=timezone.now())
+
+    summary = resolutions_poll(client=client)
+
+    assert summary.rechecked == 0
+    assert not condition_ids_asked() & {checked_recently.polymarket_id, long_ago.polymarket_id}
+
+
+@responses.activate
+def test_re_resolving_to_the_upstream_result_clears_the_flag(client, django_capture_on_commit_callbacks):
+    from betting.services import market_unresolve
+
+    market = settled_market(Resolution.THIS, upstream_result_conflict=Resolution.THAT)
+    staff = UserFactory(is_staff=True)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        market_unresolve(market_id=market.pk, reason="upstream corrected", staff_id=staff.pk, outcome=Resolution.THAT)
+
+    market.refresh_from_db()
+    assert (market.resolution, market.upstream_result_conflict) == (Resolution.THAT, None)

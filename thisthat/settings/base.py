@@ -315,6 +315,12 @@ PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="manual")
 # Idempotency-Key records are kept at least this long (SPEC §4 asks for 24 h), then purged daily.
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=48)
 
+# Credits markets are priced by a market maker (markets/maker.py, LMSR): the liquidity `b` a new
+# market gets unless staff choose another (the house can lose at most b·ln(0.99 / the lower starting
+# odds): 683.10 credits at 1,000 from 50/50), and the most one bet may move its side's odds.
+MARKET_MAKER_DEFAULT_LIQUIDITY = Decimal(env.str("MARKET_MAKER_DEFAULT_LIQUIDITY", default="1000"))
+MAX_PRICE_IMPACT = Decimal(env.str("MAX_PRICE_IMPACT", default="0.20"))
+
 # --- Anti-abuse (abuse/rules.py) -------------------------------------------------------------
 # Activity signals (client address and X-Device-Id of sign-ups, logins, claims, purchases, bets and
 # cash-outs) are kept this many days, then purged daily.
@@ -362,6 +368,9 @@ POLYMARKET_ODDS_BATCH_SIZE = env.int("POLYMARKET_ODDS_BATCH_SIZE", default=200) 
 POLYMARKET_ODDS_SYNC_MAX_MARKETS = env.int("POLYMARKET_ODDS_SYNC_MAX_MARKETS", default=1000)
 # Markets checked per resolution poll (every 60 s): Gamma is asked about them 100 at a time.
 POLYMARKET_RESOLUTION_BATCH = env.int("POLYMARKET_RESOLUTION_BATCH", default=500)
+# Markets resolved from Polymarket are asked about again for this many days (up to 100 per poll, each
+# at most once an hour); a final result that differs from ours is flagged for staff, never applied.
+POLYMARKET_RESULT_RECHECK_DAYS = env.int("POLYMARKET_RESULT_RECHECK_DAYS", default=7)
 POLYMARKET_CONNECT_TIMEOUT = env.float("POLYMARKET_CONNECT_TIMEOUT", default=3.05)
 POLYMARKET_READ_TIMEOUT = env.float("POLYMARKET_READ_TIMEOUT", default=10.0)
 POLYMARKET_LIVE_TIMEOUT = env.float("POLYMARKET_LIVE_TIMEOUT", default=2.0)  # read timeout when a user waits

@@ -20,6 +20,8 @@ class Command(BaseCommand):
         except (MarketNotFound, MarketNotResolved) as exc:
             raise CommandError(f"{exc.message} ({market_id})") from exc
         bets = ", ".join(f"{count} {status}" for status, count in sorted(summary.bets.items())) or "no pending bets"
+        if summary.stopped:
+            raise CommandError(f"Stopped after {summary.chunks} chunks ({bets}): {summary.stopped}.")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Settled market {summary.market_id} ({summary.outcome}) in {summary.chunks} chunks, "

@@ -4,7 +4,10 @@ from economy.services import ledger_audit
 
 
 class Command(BaseCommand):
-    help = "Check that every user's balance equals the sum of their ledger rows; exit 1 naming each mismatch."
+    help = (
+        "Check that every user's balance minus credit debt equals the sum of their ledger rows; "
+        "exit 1 naming each mismatch."
+    )
 
     def handle(self, *args, **options):
         self.stdout.write("Reconciling every user against the ledger…")
@@ -12,7 +15,7 @@ class Command(BaseCommand):
         for mismatch in audit.mismatches:
             self.stderr.write(
                 f"MISMATCH user={mismatch.user_id} username={mismatch.username} balance={mismatch.balance} "
-                f"ledger={mismatch.ledger_total} diff={mismatch.difference}"
+                f"debt={mismatch.debt} ledger={mismatch.ledger_total} diff={mismatch.difference}"
             )
         if audit.mismatches:
             raise CommandError(f"{len(audit.mismatches)} of {audit.users} users do not reconcile with the ledger.")
