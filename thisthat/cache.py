@@ -31,7 +31,7 @@ return count
 
 def cache_unavailable(what: str, exc: Exception) -> None:
     """Log that `what` went on without the cache (one line, no traceback: an outage repeats it)."""
-    logger.warning("cache unavailable: %s", what, extra={"error": f"{type(exc).__name__}: {exc}"})
+    logger.warning("cache unavailable: %s", what, extra={"error": exc})
 
 
 def cache_or(call: Callable[[], T], *, fallback: Callable[[], T], what: str) -> T:

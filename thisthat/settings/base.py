@@ -8,13 +8,16 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from thisthat.logging import JSON_FORMATTER
 from thisthat.rates import parse_rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = BASE_DIR / "var"  # embedded-mode state: SQLite file, broker folders, dev secrets
-
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env")
+if (BASE_DIR / ".env").exists():
+    environ.Env.read_env(BASE_DIR / ".env")
+
+# Embedded-mode state: SQLite file, broker folders, dev secrets.
+VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 
 DATABASE_URL = env.str("DATABASE_URL", default="")
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -158,6 +161,11 @@ if not REDIS_URL:
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
     }
+    # The filesystem transport has no event loop, so a prefork pool would share one queue lock among
+    # its children: a child killed by a signal sent to the whole process group (a process manager
+    # stopping `make run`) dies holding it, and the worker then hangs for ever at exit. Threads have
+    # no children to lose, and SQLite takes one writer at a time anyway.
+    CELERY_WORKER_POOL = "threads"
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -333,14 +341,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_context": {"()": "thisthat.logging.RequestContextFilter"}},
-    "formatters": {
-        "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(levelname)s %(name)s %(message)s",
-            "rename_fields": {"levelname": "level", "name": "logger"},
-            "timestamp": "time",
-        }
-    },
+    "formatters": {"json": JSON_FORMATTER},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_context"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
