@@ -61,9 +61,14 @@ class AdminLoginForm(AdminAuthenticationForm):
 
 
 class ThisthatAdminSite(admin.AdminSite):
-    """The admin (installed through thisthat.apps.ThisthatAdminConfig) with a rate-limited login."""
+    """The admin (installed through thisthat.apps.ThisthatAdminConfig) with a rate-limited login.
+    "View site" opens the API docs: there is no other site."""
 
     login_form = AdminLoginForm
+    site_header = "THISTHAT administration"
+    site_title = "THISTHAT admin"
+    index_title = "Markets, bets, users and credits"
+    site_url = "/api/docs/"
 
     def login(self, request, extra_context=None):
         response = super().login(request, extra_context)
