@@ -36,7 +36,7 @@ from .rules import (
     value_fell_too_far,
 )
 from .selectors import bet_get_for_user
-from .signals import market_settled
+from .signals import bets_changed, market_settled
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +105,12 @@ def bet_place(
     )
     log = {"bet_id": str(bet.id), "user_id": str(user_id), "market_id": str(market.id), "side": side}
     log |= {"amount": str(amount), "odds": str(odds)}
-    transaction.on_commit(lambda: logger.info("bet placed", extra=log), robust=True)
+
+    def committed() -> None:
+        logger.info("bet placed", extra=log)
+        bets_changed.send(sender=Bet, user_id=user_id)
+
+    transaction.on_commit(committed, robust=True)
     return BetPlaced(bet=bet, new_balance=entry.balance_after)
 
 
@@ -143,6 +148,7 @@ def bet_sell(*, user_id: UUID, bet_id: UUID | str, expected_value: Decimal | Non
         description=f"Cash-out: {market.title}"[:255],
     )
     bet.market = market
+    transaction.on_commit(lambda: bets_changed.send(sender=Bet, user_id=user_id), robust=True)
     return BetSold(bet=bet, credits_received=value, new_balance=entry.balance_after)
 
 

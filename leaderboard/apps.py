@@ -6,9 +6,17 @@ class LeaderboardConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from betting.signals import market_settled
+        from celery.signals import worker_ready
 
-        from .tasks import recompute_ranks_soon
+        from betting.signals import bets_changed, market_settled
 
-        # Ranks also refresh every 15 minutes; a settlement asks for fresh ones sooner.
+        from .tasks import recompute_ranks_if_never_computed, recompute_ranks_soon
+
+        # Ranks also refresh every 15 minutes; a settlement, a bet or a cash-out asks for fresh ones
+        # sooner (a burst coalesces into one run a few seconds later).
         market_settled.connect(lambda sender, **_: recompute_ranks_soon(), weak=False, dispatch_uid="leaderboard")
+        bets_changed.connect(lambda sender, **_: recompute_ranks_soon(), weak=False, dispatch_uid="leaderboard")
+        # A fresh install has boards as soon as a worker is up, not after the first 15-minute run.
+        worker_ready.connect(
+            lambda sender, **_: recompute_ranks_if_never_computed.delay(), weak=False, dispatch_uid="leaderboard"
+        )

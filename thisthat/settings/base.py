@@ -319,6 +319,9 @@ PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="manual")
 # Idempotency-Key records are kept at least this long (SPEC §4 asks for 24 h), then purged daily.
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=48)
 
+# Staff accounts (the demo admin, anyone trying markets out) are left off the public leaderboards.
+LEADERBOARD_EXCLUDE_STAFF = env.bool("LEADERBOARD_EXCLUDE_STAFF", default=True)
+
 # Bets and cash-outs on Polymarket markets are priced only from odds younger than this (0 = no limit).
 # Embedded mode (`make run` on a laptop, maybe offline) has no limit unless asked, so the demo
 # catalogue stays tradable without Polymarket.
