@@ -45,7 +45,8 @@ SETTLEMENT_CHUNK = 1000
 
 def _ensure_open(market: Market, now: datetime) -> None:
     if market.status != MarketStatus.OPEN or (market.expires_at is not None and market.expires_at <= now):
-        raise MarketClosed(details={"status": market.status, "expiresAt": market.expires_at})
+        # The status clients see: past its expiry an open market is closed.
+        raise MarketClosed(details={"status": market.current_status, "expiresAt": market.expires_at})
 
 
 def _trade_odds(market: Market, side: str, *, now: datetime) -> Decimal:
@@ -133,7 +134,7 @@ def bet_sell(*, user_id: UUID, bet_id: UUID | str, expected_value: Decimal | Non
     try:
         _ensure_open(market, now)
     except MarketClosed as exc:
-        raise BetNotSellable("This bet's market is not open.", details={"marketStatus": market.status}) from exc
+        raise BetNotSellable("This bet's market is not open.", details={"marketStatus": market.current_status}) from exc
     value = cash_out_value(bet.potential_payout, _trade_odds(market, bet.side, now=now))
     if expected_value is not None and value_fell_too_far(value, expected_value):
         raise OddsChanged(details={"currentValue": value, "expectedValue": expected_value})

@@ -254,6 +254,13 @@ def validate_staff_odds(this_odds: Decimal, that_odds: Decimal) -> None:
         raise ValidationFailed.on("thatOdds", f"THIS and THAT odds must add up to 1 (± {SUM_TOLERANCE}).")
 
 
+def validate_staff_expiry(expires_at: datetime | None, *, now: datetime) -> None:
+    """A staff market's expiry, when it has one, is in the future: one already past would be listed
+    as open while refusing every bet."""
+    if expires_at is not None and expires_at <= now:
+        raise ValidationFailed.on("expiresAt", "The expiry must be in the future (times are UTC).")
+
+
 @transaction.atomic
 def market_create_credits(
     *,
@@ -270,6 +277,7 @@ def market_create_credits(
     """A staff-run market whose odds staff set."""
     validate_staff_odds(this_odds, that_odds)
     now = timezone.now()
+    validate_staff_expiry(expires_at, now=now)
     market = Market.objects.create(
         market_type=MarketType.CREDITS,
         title=title,
@@ -315,6 +323,8 @@ def market_update_credits(*, market_id: UUID, changes: dict[str, Any]) -> Market
         raise MarketNotFound()
     if market.status in SETTLED_STATUSES:
         raise MarketClosed("A settled market cannot be edited.")
+    if "expires_at" in changes and changes["expires_at"] != market.expires_at:
+        validate_staff_expiry(changes["expires_at"], now=timezone.now())
     for name, value in changes.items():
         setattr(market, name, value)
     validate_staff_odds(market.this_odds, market.that_odds)
