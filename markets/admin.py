@@ -50,6 +50,7 @@ class CreditsMarketForm(forms.ModelForm):
     class Meta:
         model = Market
         fields = STAFF_EDITABLE_FIELDS
+        widgets = {"title": forms.TextInput(attrs={"class": "vTextField", "style": "width: min(100%, 48em)"})}
         labels = {
             "this_option": "THIS means",
             "that_option": "THAT means",
@@ -61,8 +62,8 @@ class CreditsMarketForm(forms.ModelForm):
             "title": "The question, e.g. “Will the office dog win the race?”",
             "this_option": "The outcome a THIS bet backs, e.g. Yes.",
             "that_option": "The outcome a THAT bet backs, e.g. No.",
-            "this_odds": ODDS_RULE,
-            "that_odds": ODDS_RULE,
+            "this_odds": "The price of THIS, e.g. 0.65 (the rule is above).",
+            "that_odds": "The price of THAT, e.g. 0.35: THIS + THAT = 1 ± 0.02.",
             "expires_at": "Times are UTC (the server's time zone). Bets close at this moment; it must be in the "
             "future. Leave it empty for a market that stays open until it is resolved.",
         }
@@ -109,7 +110,7 @@ class CreditsMarketForm(forms.ModelForm):
 
 
 # Read-only fields a staff market's page shows first (the rest are folded away).
-_STATUS_FIELDS = ["status", "resolution", "resolution_source", "resolved_by", "resolved_at", "settled_at"]
+_STATUS_FIELDS = ["shown_status", "resolution", "resolution_source", "resolved_by", "resolved_at", "settled_at"]
 
 
 class IdentityConflictFilter(admin.SimpleListFilter):
@@ -206,7 +207,7 @@ class MarketAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
-        all_fields = [field.name for field in Market._meta.fields] + list(self.extra_readonly_fields)
+        all_fields = [field.name for field in Market._meta.fields] + ["shown_status", *self.extra_readonly_fields]
         if obj.market_type == MarketType.CREDITS:
             return [name for name in all_fields if name not in STAFF_EDITABLE_FIELDS]
         return all_fields  # Polymarket markets mirror upstream; ingestion keeps them current

@@ -260,6 +260,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Swagger UI opens on the list of areas (TAGS below), like a table of contents.
+    "SWAGGER_UI_SETTINGS": {"docExpansion": "none", "deepLinking": True},
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "CAMELIZE_NAMES": False,
