@@ -30,6 +30,8 @@ migrate: install ## Apply migrations (and create the cache table in embedded mod
 
 # `make run` is for development: DEBUG defaults on (so dev secrets are generated) in either mode.
 run: export DEBUG ?= true
+run: export BIND_HOST ?= 127.0.0.1
+run: export PORT := $(PORT)
 run: migrate ## Start API, Celery worker and beat with demo data (embedded mode without DATABASE_URL/REDIS_URL)
 	@$(MANAGE) collectstatic --noinput --verbosity 0
 	@$(MANAGE) seed_demo
@@ -39,7 +41,7 @@ run: migrate ## Start API, Celery worker and beat with demo data (embedded mode 
 	@echo "  Health     http://127.0.0.1:$(PORT)/ready"
 	@echo "  Ctrl-C stops web, worker and beat."
 	@echo ""
-	@BIND_HOST=$${BIND_HOST:-127.0.0.1} $(VENV)/bin/honcho start --procfile Procfile --port $(PORT)
+	@exec $(PY) scripts/run.py
 
 createdb: ## Create the local PostgreSQL database named in DATABASE_URL (default thisthat)
 	@DATABASE_URL=$${DATABASE_URL:-$(LOCAL_DATABASE_URL)} $(PY) scripts/createdb.py

@@ -192,6 +192,7 @@ class UserReviewAdmin(ReviewActionsMixin, UserAdmin):
     """The user admin with suspend and reinstate (the same audited services as the review queue)."""
 
     actions = [
+        *UserAdmin.actions,
         _review_action("suspend_users", "Suspend the selected accounts"),
         _review_action("reinstate_users", "Reinstate the selected accounts"),
     ]

@@ -1,10 +1,13 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.urls import reverse
 from django.utils.html import format_html
 
+from thisthat.admin import number_column, time_column
+
 from .models import User, XAccount
+from .services import users_set_active
 
 
 class UserAdminChangeForm(UserChangeForm):
@@ -20,20 +23,22 @@ class UserAdminChangeForm(UserChangeForm):
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    """Staff look users up and manage access; credits move only through the ledger."""
+    """Staff look users up and manage access; credits move only through the ledger. Accounts are
+    never deleted (their bets and ledger rows are history): they are deactivated."""
 
     form = UserAdminChangeForm
+    actions = ["deactivate", "reactivate"]
 
     list_display = [
         "username",
         "email",
-        "credit_balance",
-        "total_volume",
-        "overall_pnl",
+        number_column("credit_balance", "Balance"),
+        number_column("total_volume", "Volume"),
+        number_column("overall_pnl", "PnL"),
         "is_staff",
         "is_active",
-        "suspended_at",
-        "created_at",
+        "suspended",
+        time_column("created_at", "Joined"),
     ]
     list_filter = ["is_staff", "is_active", "is_superuser", ("suspended_at", admin.EmptyFieldListFilter)]
     search_fields = ["username", "email", "x_account__username"]
@@ -105,6 +110,26 @@ class UserAdmin(DjangoUserAdmin):
     def has_add_permission(self, request) -> bool:
         # Accounts are created by registration (or `createsuperuser`) so the signup bonus is posted.
         return False
+
+    @admin.display(description="Suspended", boolean=True, ordering="suspended_at")
+    def suspended(self, user: User) -> bool:
+        return user.suspended_at is not None
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # bets and ledger rows refer to users: deactivate instead
+
+    @admin.action(description="Deactivate the selected users (they can no longer log in)", permissions=["change"])
+    def deactivate(self, request, queryset) -> None:
+        ids = list(queryset.exclude(pk=request.user.pk).values_list("pk", flat=True))
+        if len(ids) < queryset.count():
+            self.message_user(request, "You cannot deactivate your own account; it was left active.", messages.WARNING)
+        changed = users_set_active(user_ids=ids, active=False)
+        self.message_user(request, f"Deactivated {changed} user{'s' if changed != 1 else ''}; their history is kept.")
+
+    @admin.action(description="Reactivate the selected users", permissions=["change"])
+    def reactivate(self, request, queryset) -> None:
+        changed = users_set_active(user_ids=list(queryset.values_list("pk", flat=True)), active=True)
+        self.message_user(request, f"Reactivated {changed} user{'s' if changed != 1 else ''}.")
 
 
 @admin.register(XAccount)

@@ -124,6 +124,7 @@ class SessionEndReason(models.TextChoices):
     REVOKED = "revoked"  # ended from the session list (DELETE /auth/sessions/{id})
     PASSWORD_CHANGED = "password_changed"  # change or reset
     REFRESH_TOKEN_REUSED = "refresh_token_reused"
+    DEACTIVATED = "deactivated"  # staff deactivated the account
 
 
 class AuthSession(models.Model):

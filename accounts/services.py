@@ -239,3 +239,17 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> None:
     if user is None or not default_token_generator.check_token(user, token):
         raise ValidationFailed.on("token", _INVALID_RESET)
     _password_set(user=user, new_password=new_password)
+
+
+@transaction.atomic
+def users_set_active(*, user_ids: list[UUID], active: bool) -> int:
+    """Deactivate (or reactivate) accounts: the admin's replacement for deleting one, whose bets and
+    ledger rows must be kept. A deactivated user cannot log in, and every token they hold stops
+    working (access tokens are refused for inactive users; refresh tokens are revoked here).
+    Returns how many accounts changed."""
+    users = list(User.objects.select_for_update().filter(pk__in=user_ids).exclude(is_active=active))
+    User.objects.filter(pk__in=[user.pk for user in users]).update(is_active=active)
+    if not active:
+        for user in users:
+            tokens_revoke_all(user=user, reason=SessionEndReason.DEACTIVATED)
+    return len(users)

@@ -9,7 +9,7 @@ class BetMarketOutput(serializers.Serializer):
     title = serializers.CharField()
     this_option = serializers.CharField()
     that_option = serializers.CharField()
-    status = serializers.CharField()
+    status = serializers.CharField(source="current_status")
 
 
 class BetOutput(serializers.Serializer):

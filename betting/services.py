@@ -46,7 +46,7 @@ from .rules import (
     value_fell_too_far,
 )
 from .selectors import bet_get_for_user
-from .signals import market_settled, market_settlement_reversed
+from .signals import bets_changed, market_settled, market_settlement_reversed
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +55,8 @@ SETTLEMENT_CHUNK = 1000
 
 def _ensure_open(market: Market, now: datetime) -> None:
     if market.status != MarketStatus.OPEN or (market.expires_at is not None and market.expires_at <= now):
-        raise MarketClosed(details={"status": market.status, "expiresAt": market.expires_at})
+        # The status clients see: past its expiry an open market is closed.
+        raise MarketClosed(details={"status": market.current_status, "expiresAt": market.expires_at})
 
 
 def _trade_odds(market: Market, side: str, *, now: datetime) -> Decimal:
@@ -157,7 +158,12 @@ def bet_place(
     )
     log = {"bet_id": str(bet.id), "user_id": str(user_id), "market_id": str(market.id), "side": side}
     log |= {"amount": str(amount), "odds": str(fill.average_odds), "odds_after": str(fill.odds_after)}
-    transaction.on_commit(lambda: logger.info("bet placed", extra=log), robust=True)
+
+    def committed() -> None:
+        logger.info("bet placed", extra=log)
+        bets_changed.send(sender=Bet, user_id=user_id)
+
+    transaction.on_commit(committed, robust=True)
     return BetPlaced(bet=bet, new_balance=entry.balance_after)
 
 
@@ -185,7 +191,7 @@ def bet_sell(
     try:
         _ensure_open(market, now)
     except MarketClosed as exc:
-        raise BetNotSellable("This bet's market is not open.", details={"marketStatus": market.status}) from exc
+        raise BetNotSellable("This bet's market is not open.", details={"marketStatus": market.current_status}) from exc
     sale = maker.sell(market.maker_state(), bet.side, bet.potential_payout) if market.has_maker else None
     if sale is not None:
         value = maker_sale_value(sale)
@@ -208,6 +214,7 @@ def bet_sell(
         market_services.market_maker_trade(market=market, state=sale.after, at=now)
     activity_record(kind=ActivityKind.CASH_OUT, user_id=user_id, client=client, reference_id=bet.id, at=now)
     bet.market = market
+    transaction.on_commit(lambda: bets_changed.send(sender=Bet, user_id=user_id), robust=True)
     return BetSold(bet=bet, credits_received=value, new_balance=entry.balance_after)
 
 

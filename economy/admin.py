@@ -13,8 +13,9 @@ from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 
-from thisthat.admin import ReadOnlyAdmin
+from thisthat.admin import ReadOnlyAdmin, number_column, text_column, time_column
 from thisthat.errors import ValidationFailed
 
 from . import services
@@ -72,19 +73,26 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
 
     change_list_template = "admin/economy/ledgerentry/change_list.html"
     list_display = [
-        "created_at",
+        time_column("created_at", "Time"),
         "user",
         "kind",
-        "amount",
-        "balance_after",
-        "reference_id",
-        "description",
+        number_column("amount", "Amount"),
+        number_column("balance_after", "Balance after"),
         "created_by",
+        text_column("description", "Description", chars=50),
+        "short_reference",
     ]
     list_filter = ["kind", "created_at"]
     search_fields = ["user__username", "user__email", "reference_id"]
     list_select_related = ["user", "created_by"]
     date_hierarchy = "created_at"
+
+    @admin.display(description="Reference", ordering="reference_id")
+    def short_reference(self, entry: LedgerEntry) -> str:
+        """The bet, purchase or reward a row belongs to: 8 characters, the whole id on hover."""
+        if entry.reference_id is None:
+            return "-"
+        return format_html('<span title="{}">{}</span>', entry.reference_id, str(entry.reference_id)[:8])
 
     def get_urls(self):
         adjust = path("adjust/", self.admin_site.admin_view(self.adjust_view), name="economy_credit_adjust")
@@ -146,7 +154,13 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(DailyReward)
 class DailyRewardAdmin(ReadOnlyAdmin):
-    list_display = ["claimed_at", "user", "streak_day", "credits_awarded", "claimed_on"]
+    list_display = [
+        time_column("claimed_at", "Claimed"),
+        "user",
+        "streak_day",
+        number_column("credits_awarded", "Credits"),
+        "claimed_on",
+    ]
     list_filter = ["claimed_on", "streak_day"]
     search_fields = ["user__username", "user__email", "id"]
     list_select_related = ["user"]
@@ -155,7 +169,16 @@ class DailyRewardAdmin(ReadOnlyAdmin):
 
 @admin.register(Purchase)
 class PurchaseAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "user", "package", "credits", "price_usd", "provider", "status", "completed_at"]
+    list_display = [
+        time_column("created_at", "Created"),
+        "user",
+        "package",
+        number_column("credits", "Credits"),
+        number_column("price_usd", "Price (USD)"),
+        "provider",
+        "status",
+        time_column("completed_at", "Completed"),
+    ]
     list_filter = ["status", "provider", "package", "created_at"]
     search_fields = ["user__username", "user__email", "id", "provider_reference"]
     list_select_related = ["user", "package"]
@@ -164,7 +187,7 @@ class PurchaseAdmin(ReadOnlyAdmin):
 
 @admin.register(CreditPackage)
 class CreditPackageAdmin(admin.ModelAdmin):
-    """Editable: staff set what is on sale. A package that was bought can be retired, not deleted."""
+    """Editable: staff set what is on sale. Packages are retired (not active), never deleted."""
 
     list_display = ["name", "credits", "price_usd", "is_active", "sort_order", "purchase_count"]
     list_editable = ["is_active", "sort_order"]
@@ -174,6 +197,9 @@ class CreditPackageAdmin(admin.ModelAdmin):
     @admin.display(description="Purchases")
     def purchase_count(self, package: CreditPackage) -> int:
         return package.purchases.count()
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # purchases refer to packages: untick "active" to stop selling one
 
 
 @admin.register(Referral)

@@ -6,12 +6,20 @@ class LeaderboardConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from betting.signals import market_settled, market_settlement_reversed
+        from celery.signals import worker_ready
 
-        from .tasks import recompute_ranks_soon
+        from betting.signals import bets_changed, market_settled, market_settlement_reversed
 
-        # Ranks also refresh every 15 minutes; a settlement or its correction asks for fresh ones sooner.
+        from .tasks import recompute_ranks_if_never_computed, recompute_ranks_soon
+
+        # Ranks also refresh every 15 minutes; a settlement, its correction, a bet or a cash-out asks
+        # for fresh ones sooner (a burst coalesces into one run a few seconds later).
         market_settled.connect(lambda sender, **_: recompute_ranks_soon(), weak=False, dispatch_uid="leaderboard")
         market_settlement_reversed.connect(
             lambda sender, **_: recompute_ranks_soon(), weak=False, dispatch_uid="leaderboard-corrections"
+        )
+        bets_changed.connect(lambda sender, **_: recompute_ranks_soon(), weak=False, dispatch_uid="leaderboard")
+        # A fresh install has boards as soon as a worker is up, not after the first 15-minute run.
+        worker_ready.connect(
+            lambda sender, **_: recompute_ranks_if_never_computed.delay(), weak=False, dispatch_uid="leaderboard"
         )

@@ -3,12 +3,25 @@ from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
 
 from . import cache as board_cache
 from .models import RankingRun, Standing
 
 BOARD_RANK_FIELD = {"pnl": "pnl_rank", "volume": "volume_rank"}
+
+
+def ranked_users() -> QuerySet:
+    """The users the public boards list: active ones, and not staff unless LEADERBOARD_EXCLUDE_STAFF
+    is off (the demo staff account, and anyone testing markets, are not players)."""
+    users = get_user_model().objects.filter(is_active=True)
+    return users.filter(is_staff=False) if settings.LEADERBOARD_EXCLUDE_STAFF else users
+
+
+def ranks_ever_computed() -> bool:
+    return RankingRun.objects.exists()
 
 
 def _row(rank: int, user_id: UUID, username: str, pnl: Decimal, volume: Decimal) -> dict:
@@ -35,8 +48,8 @@ def board_rows(board: str, period: str, limit: int, offset: int, *, run: Ranking
     if missing > 0:
         start = max(offset - ranked, 0)
         unranked = (
-            get_user_model()
-            .objects.filter(is_active=True, created_at__lte=run.computed_at)
+            ranked_users()
+            .filter(created_at__lte=run.computed_at)
             .exclude(pk__in=Standing.objects.filter(period=period).values("user_id"))
             .order_by("pk")
             .values_list("pk", "username")[start : start + missing]

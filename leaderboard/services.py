@@ -4,6 +4,7 @@ import logging
 import time
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
@@ -14,7 +15,7 @@ from thisthat.locks import cache_lock
 from . import cache as board_cache
 from .models import Period, RankingRun, Standing
 from .periods import period_start
-from .selectors import BOARD_RANK_FIELD, board_page
+from .selectors import BOARD_RANK_FIELD, board_page, ranked_users
 
 logger = logging.getLogger(__name__)
 
@@ -36,13 +37,16 @@ FROM (
     WHERE b.placed_at >= %(start)s OR b.resolved_at >= %(start)s
     GROUP BY b.user_id
 ) a
-JOIN {user} u ON u.id = a.user_id AND u.is_active
+JOIN {user} u ON u.id = a.user_id AND {ranked_user}
 """
 
-# Profiles show the all-time ranks; users without bets share the rank after everyone who has one.
-# Only rows whose rank changed are written.
+# Profiles show the all-time ranks; users without bets share the rank after everyone who has one,
+# and users left off the boards (staff, by LEADERBOARD_EXCLUDE_STAFF) have none. Only rows whose rank
+# changed are written.
 _NEW_PROFILE_RANKS = """
-    SELECT u.id, COALESCE(s.pnl_rank, %(tail)s) AS pnl_rank, COALESCE(s.volume_rank, %(tail)s) AS volume_rank
+    SELECT u.id,
+           CASE WHEN {ranked_user} THEN COALESCE(s.pnl_rank, %(tail)s) END AS pnl_rank,
+           CASE WHEN {ranked_user} THEN COALESCE(s.volume_rank, %(tail)s) END AS volume_rank
     FROM {user} u LEFT JOIN {standing} s ON s.user_id = u.id AND s.period = %(period)s
     WHERE u.is_active
 """
@@ -66,6 +70,8 @@ def _sql(template: str) -> str:
         user=get_user_model()._meta.db_table,
         bet=Bet._meta.db_table,
         realised=", ".join(f"'{status}'" for status in REALISED_STATUSES),  # our own enum values, not input
+        # Who the public boards list (the same rule as selectors.ranked_users); `u` is the user table.
+        ranked_user="u.is_active" + (" AND NOT u.is_staff" if settings.LEADERBOARD_EXCLUDE_STAFF else ""),
     )
 
 
@@ -85,7 +91,7 @@ def _standings_replace(*, now: datetime, started: float) -> RankingRun:
         for period in Period.values:
             cursor.execute(_sql(_STANDINGS_SQL), {"period": period, "now": now, "start": period_start(period, now=now)})
             ranked[period] = cursor.rowcount
-        users = get_user_model().objects.filter(is_active=True, created_at__lte=now).count()
+        users = ranked_users().filter(created_at__lte=now).count()
         # Recorded with the standings it describes, so the database never pairs one with the other's run.
         RankingRun.objects.filter(computed_at__lt=now - RUNS_KEPT_FOR).delete()
         return RankingRun.objects.create(

@@ -1,5 +1,6 @@
 from dataclasses import asdict
 
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -41,11 +42,17 @@ def _market_page(request, *, category: str | None = None) -> dict:
         sort=query["sort"] or "trending",
     )
 
+    now = timezone.now()
+    expiries: list = []
+
     def build() -> dict:
-        page, total = paginate(market_list(filters=filters), limit=limit, offset=offset)
+        page, total = paginate(market_list(filters=filters, now=now), limit=limit, offset=offset)
+        expiries.extend(market.expires_at for market in page if market.expires_at and market.expires_at > now)
         return {"markets": MarketOutput(page, many=True).data, "total": total, "limit": limit, "offset": offset}
 
-    return listing_cached("list", {**asdict(filters), "limit": limit, "offset": offset}, build)
+    # A market on the page that expires turns from open to closed: the page must not outlive that.
+    params = {**asdict(filters), "limit": limit, "offset": offset}
+    return listing_cached("list", params, build, changes_at=lambda: min(expiries, default=None))
 
 
 class MarketListApi(APIView):

@@ -1,4 +1,5 @@
 import uuid
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -45,6 +46,26 @@ class ResolutionSource(models.TextChoices):
 class Side(models.TextChoices):
     THIS = "this", "THIS"
     THAT = "that", "THAT"
+
+
+class MarketQuerySet(models.QuerySet):
+    """Status as clients see it: a market past its expiry takes no bets, so it is closed even while
+    its stored status still says open (nothing writes the moment it expires)."""
+
+    def open_at(self, now: datetime) -> "MarketQuerySet":
+        return self.filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now), status=MarketStatus.OPEN)
+
+    def closed_at(self, now: datetime) -> "MarketQuerySet":
+        return self.filter(
+            models.Q(status=MarketStatus.CLOSED) | models.Q(status=MarketStatus.OPEN, expires_at__lte=now)
+        )
+
+    def with_status_at(self, status: str, now: datetime) -> "MarketQuerySet":
+        if status == MarketStatus.OPEN:
+            return self.open_at(now)
+        if status == MarketStatus.CLOSED:
+            return self.closed_at(now)
+        return self.filter(status=status)
 
 
 class Market(models.Model):
@@ -117,6 +138,8 @@ class Market(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
+    objects = MarketQuerySet.as_manager()
+
     class Meta:
         ordering = ["-volume", "id"]
         indexes = [
@@ -175,6 +198,12 @@ class Market(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def current_status(self) -> str:
+        """The status clients see (MarketQuerySet): open past its expiry is closed."""
+        expired = self.expires_at is not None and self.expires_at <= timezone.now()
+        return MarketStatus.CLOSED if self.status == MarketStatus.OPEN and expired else self.status
 
     def odds_for(self, side: str) -> Decimal | None:
         return self.this_odds if side == Side.THIS else self.that_odds

@@ -3,6 +3,7 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from django.db.models import Count, F, Min, Q, QuerySet
+from django.utils import timezone
 from django.utils.text import slugify
 
 from .dependents import has_open_positions
@@ -26,10 +27,10 @@ class MarketFilters:
     sort: str = "trending"
 
 
-def market_list(*, filters: MarketFilters) -> QuerySet[Market]:
+def market_list(*, filters: MarketFilters, now: datetime | None = None) -> QuerySet[Market]:
     markets = Market.objects.all()
     if filters.status != "all":
-        markets = markets.filter(status=filters.status)
+        markets = markets.with_status_at(filters.status, now or timezone.now())
     if filters.category:
         markets = markets.filter(category_slug=slugify(filters.category))
     if filters.market_type:
@@ -50,7 +51,7 @@ def market_get(*, market_id: str | UUID) -> Market:
 def market_categories() -> list[dict]:
     """Categories with open markets, busiest first."""
     rows = (
-        Market.objects.filter(status=MarketStatus.OPEN)
+        Market.objects.open_at(timezone.now())
         .values("category_slug")
         .annotate(name=Min("category"), open_markets=Count("id"))
         .order_by("-open_markets", "category_slug")
@@ -59,7 +60,7 @@ def market_categories() -> list[dict]:
 
 
 def markets_random(*, count: int) -> list[Market]:
-    return list(Market.objects.filter(status=MarketStatus.OPEN).order_by("?")[:count])
+    return list(Market.objects.open_at(timezone.now()).order_by("?")[:count])
 
 
 def markets_for_odds_sync(*, limit: int) -> list[Market]:

@@ -42,7 +42,7 @@ class MarketOutput(serializers.Serializer):
     volume = serializers.DecimalField(**UPSTREAM_AMOUNT)
     category = serializers.CharField()
     market_type = serializers.CharField()
-    status = serializers.CharField()
+    status = serializers.CharField(source="current_status", help_text="closed once past expiresAt.")
     resolution = serializers.CharField(allow_null=True)
     image_url = serializers.CharField()
     expires_at = serializers.DateTimeField(allow_null=True)

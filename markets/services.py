@@ -291,6 +291,13 @@ def _odds_point(market: Market, *, source: str, at: datetime) -> OddsPoint:
     )
 
 
+def validate_staff_expiry(expires_at: datetime | None, *, now: datetime) -> None:
+    """A staff market's expiry, when it has one, is in the future: one already past would be listed
+    as open while refusing every bet."""
+    if expires_at is not None and expires_at <= now:
+        raise ValidationFailed.on("expiresAt", "The expiry must be in the future (times are UTC).")
+
+
 @transaction.atomic
 def market_create_credits(
     *,
@@ -308,6 +315,7 @@ def market_create_credits(
     """A staff-run market priced by our market maker, starting at the odds staff set, with liquidity
     `maker_liquidity` (MARKET_MAKER_DEFAULT_LIQUIDITY when not given)."""
     now = timezone.now()
+    validate_staff_expiry(expires_at, now=now)
     market = Market(
         market_type=MarketType.CREDITS,
         title=title,
@@ -368,6 +376,8 @@ def market_update_credits(*, market_id: UUID, changes: dict[str, Any]) -> Market
             field[next(iter(maker_changes))],
             "This market has bets: its odds now come from its market maker, and its liquidity is fixed.",
         )
+    if "expires_at" in changes and changes["expires_at"] != market.expires_at:
+        validate_staff_expiry(changes["expires_at"], now=timezone.now())
     for name, value in changes.items():
         if name not in MAKER_FIELDS:
             setattr(market, name, value)

@@ -32,10 +32,15 @@ class UpstreamRejected(Exception):
     def __init__(self, status: int, url: str):
         super().__init__(f"Polymarket answered {status} for {url}")
         self.status = status
+        self.url = url
 
 
 class UnexpectedPayload(Exception):
     """Polymarket answered 2xx with something that is not the JSON we expect."""
+
+    def __init__(self, message: str, *, url: str | None = None):
+        super().__init__(message)
+        self.url = url
 
 
 @dataclass(frozen=True)
@@ -118,7 +123,7 @@ class PolymarketClient:
         return ceiling / 2 + self.jitter() * ceiling / 2  # "equal jitter": never zero, never in lockstep
 
     def _request(self, method: str, url: str, *, params: Any = None, body: Any = None) -> Any:
-        problem = "no attempt made"
+        failure: UpstreamUnavailable | None = None
         for attempt in range(self.retry.attempts):
             self.breaker.before_call()
             try:
@@ -134,7 +139,8 @@ class PolymarketClient:
                 content = self._read_body(response, url) if response.status_code < 400 else b""
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
                 self.breaker.record_failure()
-                problem = f"{type(exc).__name__}: {exc}"
+                failure = UpstreamUnavailable(f"{type(exc).__name__}: {exc}", url=url)
+                failure.__cause__ = exc
             except UnexpectedPayload:
                 self.breaker.record_success()  # Polymarket answered; the answer is what is wrong
                 raise
@@ -143,11 +149,15 @@ class PolymarketClient:
                 status = response.status_code
                 if status == 429 or status >= 500:
                     self.breaker.record_failure()
-                    problem = f"HTTP {status}"
+                    failure = UpstreamUnavailable(f"HTTP {status}", url=url, status=status)
                     retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
                     if retry_after is not None:
                         if retry_after > self.retry.retry_after_max:
-                            raise UpstreamUnavailable(f"{url}: {problem}, Retry-After {retry_after:.0f}s is too long")
+                            raise UpstreamUnavailable(
+                                f"{url}: HTTP {status}, Retry-After {retry_after:.0f}s is too long",
+                                url=url,
+                                status=status,
+                            )
                         delay = retry_after
                 else:
                     self.breaker.record_success()
@@ -156,27 +166,29 @@ class PolymarketClient:
                     try:
                         return json.loads(content)
                     except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
-                        raise UnexpectedPayload(f"{url}: answer is not JSON") from exc
-            logger.warning(
-                "polymarket request failed",
-                extra={"url": url, "attempt": attempt + 1, "problem": problem},
-            )
+                        raise UnexpectedPayload(f"{url}: answer is not JSON", url=url) from exc
+            logger.warning("polymarket request failed", extra={"attempt": attempt + 1, "error": failure})
             if attempt + 1 < self.retry.attempts:
                 self.sleep(delay)
-        raise UpstreamUnavailable(f"{url}: {problem} after {self.retry.attempts} attempts")
+        problem = failure or "no attempt made"
+        raise UpstreamUnavailable(
+            f"{url}: {problem} after {self.retry.attempts} attempts",
+            url=url,
+            status=failure.status if failure else None,
+        ) from failure
 
     def _read_body(self, response: requests.Response, url: str) -> bytes:
         """The body, read up to `max_response_bytes`: a larger answer is refused, never buffered whole."""
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self.max_response_bytes:
             response.close()
-            raise UnexpectedPayload(f"{url}: answer of {declared} bytes is over the limit")
+            raise UnexpectedPayload(f"{url}: answer of {declared} bytes is over the limit", url=url)
         chunks, size = [], 0
         for chunk in response.iter_content(chunk_size=64 * 1024):
             size += len(chunk)
             if size > self.max_response_bytes:
                 response.close()
-                raise UnexpectedPayload(f"{url}: answer is over {self.max_response_bytes} bytes")
+                raise UnexpectedPayload(f"{url}: answer is over {self.max_response_bytes} bytes", url=url)
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -194,11 +206,12 @@ class PolymarketClient:
         }
         if after_cursor:
             params["after_cursor"] = after_cursor
-        payload = self._request("GET", f"{self.gamma_url}/markets/keyset", params=params)
+        url = f"{self.gamma_url}/markets/keyset"
+        payload = self._request("GET", url, params=params)
         if isinstance(payload, list):  # an older listing shape: one page, no cursor
             return GammaPage(markets=payload, next_cursor=None)
         if not isinstance(payload, dict) or not isinstance(payload.get("markets"), list):
-            raise UnexpectedPayload("Gamma keyset answer has no markets list")
+            raise UnexpectedPayload("Gamma keyset answer has no markets list", url=url)
         cursor = payload.get("next_cursor")
         return GammaPage(markets=payload["markets"], next_cursor=None if cursor in _END_CURSORS else str(cursor))
 
@@ -209,38 +222,43 @@ class PolymarketClient:
         if len(params) > GAMMA_FILTER_MAX:
             raise ValueError(f"Gamma filters take at most {GAMMA_FILTER_MAX} ids")
         params += [("closed", str(closed).lower()), ("limit", GAMMA_FILTER_MAX)]
-        payload = self._request("GET", f"{self.gamma_url}/markets/keyset", params=params)
+        url = f"{self.gamma_url}/markets/keyset"
+        payload = self._request("GET", url, params=params)
         markets = payload.get("markets") if isinstance(payload, dict) else payload
         if not isinstance(markets, list):
-            raise UnexpectedPayload("Gamma keyset answer has no markets list")
+            raise UnexpectedPayload("Gamma keyset answer has no markets list", url=url)
         return [row for row in markets if isinstance(row, dict)]
 
     def gamma_market(self, gamma_id: str) -> dict[str, Any]:
-        payload = self._request("GET", f"{self.gamma_url}/markets/{gamma_id}", params={"include_tag": "true"})
+        url = f"{self.gamma_url}/markets/{gamma_id}"
+        payload = self._request("GET", url, params={"include_tag": "true"})
         if not isinstance(payload, dict):
-            raise UnexpectedPayload("Gamma market answer is not an object")
+            raise UnexpectedPayload("Gamma market answer is not an object", url=url)
         return payload
 
     # --- CLOB ----------------------------------------------------------------------------------
     def clob_market(self, condition_id: str) -> dict[str, Any]:
-        payload = self._request("GET", f"{self.clob_url}/markets/{condition_id}")
+        url = f"{self.clob_url}/markets/{condition_id}"
+        payload = self._request("GET", url)
         if not isinstance(payload, dict):
-            raise UnexpectedPayload("CLOB market answer is not an object")
+            raise UnexpectedPayload("CLOB market answer is not an object", url=url)
         return payload
 
     def midpoint(self, token_id: str) -> Decimal | None:
         """The token's midpoint price, or None when the answer carries none."""
-        payload = self._request("GET", f"{self.clob_url}/midpoint", params={"token_id": token_id})
+        url = f"{self.clob_url}/midpoint"
+        payload = self._request("GET", url, params={"token_id": token_id})
         if not isinstance(payload, dict):
-            raise UnexpectedPayload("CLOB midpoint answer is not an object")
+            raise UnexpectedPayload("CLOB midpoint answer is not an object", url=url)
         return _price(payload.get("mid", payload.get("mid_price")))
 
     def midpoints(self, token_ids: Iterable[str]) -> dict[str, Decimal]:
         """Midpoints for many tokens in one request; tokens without a usable price are left out."""
         body = [{"token_id": token_id} for token_id in token_ids]
-        payload = self._request("POST", f"{self.clob_url}/midpoints", body=body)
+        url = f"{self.clob_url}/midpoints"
+        payload = self._request("POST", url, body=body)
         if not isinstance(payload, dict):
-            raise UnexpectedPayload("CLOB midpoints answer is not an object")
+            raise UnexpectedPayload("CLOB midpoints answer is not an object", url=url)
         prices = {}
         for token_id, value in payload.items():
             price = _price(value.get("mid", value.get("mid_price")) if isinstance(value, dict) else value)

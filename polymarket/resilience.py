@@ -10,7 +10,13 @@ from django.core.cache import cache
 
 
 class UpstreamUnavailable(Exception):
-    """Polymarket could not be reached (or answered with errors) within our retry budget."""
+    """Polymarket could not be reached (or answered with errors) within our retry budget. `url` and
+    `status` (the last HTTP status, if any) end up in the log line of whoever reports it."""
+
+    def __init__(self, message: str, *, url: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.url = url
+        self.status = status
 
 
 class CircuitOpen(UpstreamUnavailable):

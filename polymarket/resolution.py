@@ -171,6 +171,8 @@ class _Failed(Exception):
 
     def __init__(self, what: str, problem: Exception):
         super().__init__(f"{what}: {problem}")
+        self.what = what
+        self.problem = problem
         self.sent = not isinstance(problem, NOT_SENT)
 
 
@@ -217,7 +219,7 @@ def _gamma_rows(
                 rows |= {row.get("conditionId"): row for row in answer if row.get("conditionId") in wanted}
         except _Failed as failure:
             summary.errors.append(str(failure))
-            logger.warning("resolution: gamma batch failed", extra={"problem": str(failure)})
+            logger.warning("resolution: gamma batch failed", extra={"call": failure.what, "error": failure.problem})
             unasked |= {condition_id for condition_id in chunk if condition_id not in rows}
             if not failure.sent or client.breaker.state() != "closed":
                 summary.stopped_early = True
@@ -352,7 +354,10 @@ def resolutions_poll(
             if failure.sent:
                 checked.append(market.pk)
             summary.errors.append(f"market {market.pk}: {failure}")
-            logger.warning("resolution: check failed", extra={"market_id": str(market.pk), "problem": str(failure)})
+            logger.warning(
+                "resolution: check failed",
+                extra={"market_id": str(market.pk), "call": failure.what, "error": failure.problem},
+            )
             line = f"failed: {failure}"
             if not failure.sent or client.breaker.state() != "closed":
                 summary.stopped_early = True

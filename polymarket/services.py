@@ -93,7 +93,7 @@ def _upsert(markets: list[ExternalMarket], summary: IngestSummary) -> None:
                 summary.skipped["database_rejected"] += 1
                 logger.warning(
                     "ingestion: market refused by the database",
-                    extra={"polymarket_id": market.polymarket_id, "error": f"{type(exc).__name__}: {exc}"},
+                    extra={"polymarket_id": market.polymarket_id, "error": exc},
                 )
 
 
@@ -122,7 +122,7 @@ def markets_ingest(
             page = client.gamma_markets_page(after_cursor=cursor, limit=page_size)
         except (UpstreamUnavailable, UpstreamRejected, UnexpectedPayload) as exc:
             summary.errors.append(f"page {summary.pages + 1}: {exc}")
-            logger.warning("ingestion stopped paging", extra={"page": summary.pages + 1, "problem": str(exc)})
+            logger.warning("ingestion stopped paging", extra={"page": summary.pages + 1, "error": exc})
             break
         summary.pages += 1
         summary.fetched += len(page.markets)

@@ -31,7 +31,7 @@ return count
 
 def cache_unavailable(what: str, exc: Exception) -> None:
     """Log that `what` went on without the cache (one line, no traceback: an outage repeats it)."""
-    logger.warning("cache unavailable: %s", what, extra={"error": f"{type(exc).__name__}: {exc}"})
+    logger.warning("cache unavailable: %s", what, extra={"error": exc})
 
 
 def cache_or(call: Callable[[], T], *, fallback: Callable[[], T], what: str) -> T:
@@ -43,9 +43,10 @@ def cache_or(call: Callable[[], T], *, fallback: Callable[[], T], what: str) -> 
         return fallback()
 
 
-def cached(key: str, build: Callable[[], T], *, timeout: int) -> T:
+def cached(key: str, build: Callable[[], T], *, timeout: int | Callable[[], int]) -> T:
     """Like `cache.get_or_set`, but with the cache down the value is built and served uncached.
-    A None from `build` (nothing to show yet) is not stored."""
+    A None from `build` (nothing to show yet) is not stored. A callable `timeout` is asked after
+    `build`, so the value can decide how long it stays true."""
     found: Any = cache_or(lambda: cache.get(key, _MISSING), fallback=lambda: _UNAVAILABLE, what=f"read {key}")
     if found is _UNAVAILABLE:
         return build()
@@ -53,7 +54,8 @@ def cached(key: str, build: Callable[[], T], *, timeout: int) -> T:
         return found
     value = build()
     if value is not None:
-        cache_or(lambda: cache.add(key, value, timeout), fallback=lambda: False, what=f"fill {key}")
+        seconds = timeout() if callable(timeout) else timeout
+        cache_or(lambda: cache.add(key, value, seconds), fallback=lambda: False, what=f"fill {key}")
     return value
 
 

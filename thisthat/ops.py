@@ -1,9 +1,11 @@
-"""Operational probes: /health (the process answers) and /ready (its dependencies answer)."""
+"""Operational probes: /health (the process answers) and /ready (its dependencies answer); and `/`,
+the index that points a newcomer to everything else."""
 
 import logging
 
 from django.core.cache import cache
 from django.db import connection
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -32,6 +34,32 @@ def _check_broker() -> None:
 
     with app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
+
+
+class IndexApi(APIView):
+    """`/`: where to go from here (instead of a 404)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes: list = []
+
+    @extend_schema(exclude=True)
+    def get(self, request):
+        links = {
+            "docs": reverse("docs"),
+            "schema": reverse("schema"),
+            "api": "/api/v1/",
+            "admin": reverse("admin:index"),
+            "health": reverse("health"),
+            "ready": reverse("ready"),
+        }
+        return Response(
+            {
+                "name": "THISTHAT API",
+                "description": "Play-money prediction markets. Start with the API docs (docs).",
+                "links": {name: request.build_absolute_uri(path) for name, path in links.items()},
+            }
+        )
 
 
 class HealthApi(APIView):

@@ -12,8 +12,10 @@ from django.db.models import QuerySet
 from rest_framework import serializers
 from rest_framework.request import Request
 
+from .serializers import InputSerializer
 
-class PageInputBase(serializers.Serializer):
+
+class PageInputBase(InputSerializer):
     @classmethod
     def from_query(cls, request: Request, **kwargs) -> dict[str, Any]:
         """Validate the query string (other parameters are ignored unless declared) and return the values."""

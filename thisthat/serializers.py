@@ -10,7 +10,18 @@ _PLAIN_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 
 
 class InputSerializer(serializers.Serializer):
-    """Base for request bodies: text fields take JSON strings only (DRF would turn 123 into "123")."""
+    """Base for request bodies and query strings: text fields take JSON strings only (DRF would turn
+    123 into "123"), and a refused choice names the allowed values."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for field in fields.values():
+            if isinstance(field, serializers.ChoiceField):
+                allowed = ", ".join(f'"{choice}"' for choice in field.choices if choice != "")
+                # DRF formats the message with str.format(input=...): braces in a value stay literal.
+                allowed = allowed.replace("{", "{{").replace("}", "}}")
+                field.error_messages["invalid_choice"] = f'"{{input}}" is not a valid choice; allowed: {allowed}.'
+        return fields
 
     def to_internal_value(self, data):
         if isinstance(data, Mapping):

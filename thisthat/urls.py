@@ -3,7 +3,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from .handlers import unknown_endpoint
-from .ops import HealthApi, ReadyApi
+from .ops import HealthApi, IndexApi, ReadyApi
 
 api_v1 = [
     path("auth/", include("accounts.urls_auth")),
@@ -17,6 +17,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("", IndexApi.as_view(), name="index"),
     path("health", HealthApi.as_view(), name="health"),
     path("ready", ReadyApi.as_view(), name="ready"),
     path("api/v1/", include(api_v1)),

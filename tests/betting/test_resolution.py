@@ -596,14 +596,14 @@ def test_the_market_change_page_shows_pending_bets_by_side(admin_browser, book, 
     assert response.status_code == 200
     content = response.content.decode()
     # THIS: alice and dave (carol's was sold); THAT: bob and dave
-    assert "THIS: 2 bets, 200.00 staked, 307.70 if it wins" in content
-    assert "THAT: 2 bets, 150.00 staked, 428.57 if it wins" in content
+    assert "THIS (Yes): 2 bets, 200.00 staked, 307.70 if it wins" in content
+    assert "THAT (No): 2 bets, 150.00 staked, 428.57 if it wins" in content
 
 
 def test_the_market_change_page_shows_zero_for_a_market_without_bets(admin_browser, market):
     content = admin_browser.get(f"{MARKETS_ADMIN}{market.pk}/change/").content.decode()
 
-    assert "THIS: 0 bets, 0 staked, 0 if it wins" in content
+    assert "THIS (Yes): 0 bets, 0.00 staked, 0.00 if it wins" in content
 
 
 def test_the_resolve_actions_are_staff_only(client_for, book, market):

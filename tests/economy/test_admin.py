@@ -9,9 +9,9 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from economy.models import LedgerEntry, LedgerKind
+from economy.models import CreditPackage, LedgerEntry, LedgerKind
 from economy.services import ledger_post
-from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.factories import DEFAULT_PASSWORD, CreditPackageFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -206,3 +206,41 @@ def test_admin_stores_an_edited_email_in_lower_case_so_the_user_can_still_log_in
         .status_code
         == 200
     )
+
+
+# --- lists that fit a 1,400 px screen, and history that is never deleted (issue 13) ----------------------
+def test_the_ledger_list_shows_who_made_a_row_before_its_long_description(admin_browser, superuser, alice):
+    ledger_post(
+        user_id=alice.pk,
+        amount=Decimal("-1234.5"),
+        kind=LedgerKind.ADMIN_ADJUSTMENT,
+        description="Goodwill correction after the outage of the long weekend, agreed with support " * 2,
+        created_by_id=superuser.pk,
+    )
+
+    response = admin_browser.get(LEDGER, {"kind__exact": "admin_adjustment"})
+
+    headers = [str(header["text"]).lower() for header in response.context["result_headers"]]
+    assert headers == [  # read-only: no action checkboxes
+        "time (utc)",
+        "user",
+        "kind",
+        "amount",
+        "balance after",
+        "created by",
+        "description",
+        "reference",
+    ]
+    page = response.content.decode()
+    assert '<td class="field-amount__number">-1,234.50</td>' in page
+    assert "root_admin" in page
+    assert "…" in page
+
+
+def test_credit_packages_are_retired_not_deleted(admin_browser):
+    package = CreditPackageFactory()
+
+    assert admin_browser.get(f"/admin/economy/creditpackage/{package.pk}/delete/").status_code == 403
+    action_form = admin_browser.get("/admin/economy/creditpackage/").context["action_form"]
+    assert action_form is None or "delete_selected" not in dict(action_form.fields["action"].choices)
+    assert CreditPackage.objects.filter(pk=package.pk).exists()

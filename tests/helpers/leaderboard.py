@@ -103,8 +103,8 @@ class Expected:
 
 
 def expected_standings(period: str, now: datetime) -> dict[UUID, Expected]:
-    """Per active user with a bet placed or settled in the window: realised PnL (won/lost/sold by
-    resolved_at), volume (by placed_at) and both competition ranks."""
+    """Per active non-staff user (LEADERBOARD_EXCLUDE_STAFF) with a bet placed or settled in the
+    window: realised PnL (won/lost/sold by resolved_at), volume (by placed_at) and both competition ranks."""
     start = window_start(period, now)
 
     def inside(moment: datetime | None) -> bool:
@@ -112,7 +112,7 @@ def expected_standings(period: str, now: datetime) -> dict[UUID, Expected]:
 
     pnl: dict[UUID, Decimal] = {}
     volume: dict[UUID, Decimal] = {}
-    for row in Bet.objects.filter(user__is_active=True):
+    for row in Bet.objects.filter(user__is_active=True, user__is_staff=False):
         if not (inside(row.placed_at) or inside(row.resolved_at)):
             continue
         pnl.setdefault(row.user_id, D(0))
@@ -127,7 +127,7 @@ def expected_standings(period: str, now: datetime) -> dict[UUID, Expected]:
 
 def expected_board(board: str, period: str, now: datetime) -> list[dict]:
     """The whole board as the API should list it: ranked users by (rank, id), then every other
-    active user by id, all sharing the rank after the ranked ones, with zero values."""
+    active non-staff user by id, all sharing the rank after the ranked ones, with zero values."""
     standings = expected_standings(period, now)
     rank_of = (lambda e: e.pnl_rank) if board == "pnl" else (lambda e: e.volume_rank)
     names = dict(User.objects.values_list("pk", "username"))
@@ -136,7 +136,8 @@ def expected_board(board: str, period: str, now: datetime) -> list[dict]:
         for uid, e in sorted(standings.items(), key=lambda item: (rank_of(item[1]), item[0]))
     ]
     tail = len(standings) + 1
-    for uid in sorted(User.objects.filter(is_active=True).exclude(pk__in=standings).values_list("pk", flat=True)):
+    others = User.objects.filter(is_active=True, is_staff=False).exclude(pk__in=standings)
+    for uid in sorted(others.values_list("pk", flat=True)):
         rows.append({"rank": tail, "id": str(uid), "username": names[uid], "pnl": D(0), "volume": D(0)})
     return rows
 

@@ -1,6 +1,7 @@
 """Staff views of markets (SPEC §8): filters and search, credits markets created and edited through
 the services with staff-set odds, Polymarket markets read-only, nothing deleted."""
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -35,8 +36,9 @@ def credits_form(**overrides) -> dict:
         "this_odds": "0.7000",
         "that_odds": "0.3000",
         "maker_liquidity": "1000",
-        "category": "Office Life",
-        "expires_at_0": "2027-01-15",
+        "category": "",
+        "new_category": "Office Life",
+        "expires_at_0": "2040-01-15",
         "expires_at_1": "12:30:00",
         "image_url": "https://example.com/dog.png",
         **overrides,
@@ -62,8 +64,8 @@ def catalogue():
     ("params", "expected"),
     [
         ({}, {"Open polymarket politics", "Closed polymarket sports", "Open credits sports"}),
-        ({"status__exact": "open"}, {"Open polymarket politics", "Open credits sports"}),
-        ({"status__exact": "closed"}, {"Closed polymarket sports"}),
+        ({"status": "open"}, {"Open polymarket politics", "Open credits sports"}),
+        ({"status": "closed"}, {"Closed polymarket sports"}),
         ({"market_type__exact": "credits"}, {"Open credits sports"}),
         ({"market_type__exact": "polymarket"}, {"Open polymarket politics", "Closed polymarket sports"}),
         ({"category": "Sports"}, {"Closed polymarket sports", "Open credits sports"}),
@@ -97,6 +99,7 @@ def test_add_form_offers_exactly_the_staff_editable_fields(admin_browser):
         "category",
         "expires_at",
         "image_url",
+        "new_category",
     ]
 
 
@@ -121,7 +124,7 @@ def test_add_form_creates_a_credits_market_with_the_staff_odds(
     assert (market.this_odds, market.that_odds) == (Decimal("0.7"), Decimal("0.3"))
     assert (market.category, market.category_slug) == ("Office Life", "office-life")
     assert market.slug == "will-the-office-dog-win-the-race"
-    assert market.expires_at == datetime(2027, 1, 15, 12, 30, tzinfo=UTC)
+    assert market.expires_at == datetime(2040, 1, 15, 12, 30, tzinfo=UTC)
     assert market.image_url == "https://example.com/dog.png"
     assert market.odds_updated_at is not None
     listing = api_client.get("/api/v1/markets").json()
@@ -149,7 +152,7 @@ def test_change_form_edits_a_credits_market_through_the_service(admin_browser):
     market = MarketFactory(market_type=MarketType.CREDITS, category="Politics")
 
     response = admin_browser.post(
-        change_url(market), credits_form(title="Edited", this_odds="0.2000", that_odds="0.8000", category="Sci Fi")
+        change_url(market), credits_form(title="Edited", this_odds="0.2000", that_odds="0.8000", new_category="Sci Fi")
     )
 
     assert response.status_code == 302
@@ -270,3 +273,125 @@ def test_the_liquidity_must_lie_between_100_and_a_million(admin_browser, liquidi
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["maker_liquidity"]
     assert not Market.objects.exists()
+
+
+# --- the staff market form explains itself and refuses what would mislead (issue 13) -------------------
+def test_add_form_explains_the_odds_rule_and_the_time_zone(admin_browser):
+    page = admin_browser.get(ADD).content.decode()
+
+    assert "THIS + THAT must add up to 1 (± 0.02)" in page
+    assert "between 0.01 and 0.99" in page
+    assert "Times are UTC" in page
+    assert "Expires at (UTC)" in page
+
+
+@pytest.mark.parametrize("expires", [("2020-01-15", "12:30:00"), ("2000-01-01", "00:00:00")])
+def test_add_form_refuses_an_expiry_in_the_past(admin_browser, expires):
+    response = admin_browser.post(ADD, credits_form(expires_at_0=expires[0], expires_at_1=expires[1]))
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["expires_at"] == [
+        "The expiry must be in the future (times are UTC)."
+    ]
+    assert not Market.objects.exists()
+
+
+def test_add_form_takes_a_market_without_an_expiry(admin_browser):
+    response = admin_browser.post(ADD, credits_form(expires_at_0="", expires_at_1=""))
+
+    assert response.status_code == 302
+    assert Market.objects.get().expires_at is None
+
+
+def test_change_form_keeps_a_past_expiry_it_does_not_change_but_refuses_a_new_one_in_the_past(admin_browser):
+    market = MarketFactory(market_type=MarketType.CREDITS, expires_at=datetime(2025, 6, 1, 12, 0, tzinfo=UTC))
+    unchanged = credits_form(title="Renamed", expires_at_0="2025-06-01", expires_at_1="12:00:00")
+
+    assert admin_browser.post(change_url(market), unchanged).status_code == 302
+    market.refresh_from_db()
+    assert market.title == "Renamed"
+
+    response = admin_browser.post(change_url(market), credits_form(expires_at_0="2025-07-01"))
+    assert response.status_code == 200
+    assert "expires_at" in response.context["adminform"].form.errors
+
+
+def test_the_category_is_chosen_from_the_existing_ones(admin_browser):
+    MarketFactory(category="Sports")
+    MarketFactory(category="sports")  # the same slug: listed once
+    MarketFactory(category="Politics")
+
+    form = admin_browser.get(ADD).context["adminform"].form
+
+    assert list(form.fields["category"].choices) == [("", "---------"), ("Politics", "Politics"), ("Sports", "Sports")]
+    response = admin_browser.post(ADD, credits_form(category="Politics", new_category=""))
+    assert response.status_code == 302
+    assert Market.objects.get(title="Will the office dog win the race?").category == "Politics"
+
+
+def test_a_new_category_spelled_like_an_existing_one_joins_it(admin_browser):
+    MarketFactory(category="Office Life")
+
+    response = admin_browser.post(ADD, credits_form(category="", new_category="  office life "))
+
+    assert response.status_code == 302
+    created = Market.objects.get(title="Will the office dog win the race?")
+    assert (created.category, created.category_slug) == ("Office Life", "office-life")
+
+
+@pytest.mark.parametrize(
+    ("category", "new_category", "field"),
+    [("", "", "category"), ("Politics", "Sci Fi", "new_category")],
+    ids=["neither", "both"],
+)
+def test_the_category_comes_from_the_list_or_the_new_field_exactly_once(admin_browser, category, new_category, field):
+    MarketFactory(category="Politics")
+
+    response = admin_browser.post(ADD, credits_form(category=category, new_category=new_category))
+
+    assert response.status_code == 200
+    assert field in response.context["adminform"].form.errors
+    assert Market.objects.count() == 1
+
+
+def test_a_category_not_in_the_list_is_refused(admin_browser):
+    response = admin_browser.post(ADD, credits_form(category="Typo Category", new_category=""))
+
+    assert response.status_code == 200
+    assert "category" in response.context["adminform"].form.errors
+    assert not Market.objects.exists()
+
+
+# --- the list fits a 1,400 px screen, and says closed for expired markets --------------------------------
+def test_changelist_columns_put_expiry_in_view_with_short_titles_and_formatted_numbers(admin_browser):
+    MarketFactory(
+        title="A very long question " * 10,
+        volume=Decimal("1234567.89"),
+        this_odds=Decimal("0.6345"),
+        that_odds=Decimal("0.3655"),
+        expires_at=datetime(2040, 1, 15, 12, 30, tzinfo=UTC),
+    )
+
+    response = admin_browser.get(CHANGELIST)
+
+    page = response.content.decode()
+    headers = [str(header["text"]).lower() for header in response.context["result_headers"]]
+    assert headers[1:] == ["title", "status", "type", "category", "this", "that", "volume", "expires (utc)"]
+    assert "2040-01-15 12:30" in page
+    assert "1,234,568" in page
+    assert "0.6345" in page and "0.3655" in page
+    hover, shown = re.search(r'class="field-title__text"><a [^>]*><span title="([^"]*)">([^<]*)</span>', page).groups()
+    assert hover == "A very long question " * 10  # the whole title on hover
+    assert shown.endswith("…") and len(shown) == 70  # shown cut short
+
+
+def test_an_expired_market_is_listed_as_closed_and_filtered_with_the_closed_ones(admin_browser):
+    expired = MarketFactory(
+        title="Expired", market_type=MarketType.CREDITS, expires_at=datetime(2025, 6, 1, tzinfo=UTC)
+    )
+    MarketFactory(title="Running", market_type=MarketType.CREDITS, expires_at=datetime(2040, 6, 1, tzinfo=UTC))
+
+    assert listed(admin_browser.get(CHANGELIST, {"status": "open"})) == {"Running"}
+    assert listed(admin_browser.get(CHANGELIST, {"status": "closed"})) == {"Expired"}
+    assert "Closed (expired)" in admin_browser.get(CHANGELIST).content.decode()
+    assert expired.status == MarketStatus.OPEN  # what is stored is left alone

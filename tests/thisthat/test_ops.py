@@ -2,6 +2,7 @@
 
 import pytest
 
+from tests.factories import UserFactory
 from tests.helpers.assertions import assert_error
 from thisthat.ops import ReadyApi
 
@@ -184,3 +185,69 @@ def test_swagger_ui_is_served_as_html(api_client):
     assert response["Content-Type"].startswith("text/html")
     assert b"swagger" in response.content.lower()
     assert b"/api/schema/" in response.content
+
+
+def test_every_endpoint_is_in_one_of_the_areas_listed_with_a_description(schema):
+    areas = ["Auth", "Users", "Markets", "Bets", "Economy", "Leaderboard", "Operations"]
+    assert [tag["name"] for tag in schema["tags"]] == areas
+    assert all(tag["description"] for tag in schema["tags"])
+    used = {
+        (method, path): operation["tags"]
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+    }
+    assert all(len(tags) == 1 and tags[0] in areas for tags in used.values()), used
+    assert {tags[0] for tags in used.values()} == set(areas)  # none is empty
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "area"),
+    [
+        ("post", "/api/v1/auth/login", "Auth"),
+        ("patch", "/api/v1/users/me", "Users"),
+        ("get", "/api/v1/markets/{market_id}/live", "Markets"),
+        ("post", "/api/v1/markets/ingest", "Operations"),
+        ("post", "/api/v1/bets/{bet_id}/sell", "Bets"),
+        ("get", "/api/v1/economy/portfolio", "Economy"),
+        ("post", "/api/v1/purchases", "Economy"),
+        ("get", "/api/v1/leaderboard/me", "Leaderboard"),
+        ("get", "/api/v1/monitoring/external-apis", "Operations"),
+        ("get", "/ready", "Operations"),
+    ],
+)
+def test_endpoints_are_tagged_by_area(schema, method, path, area):
+    assert schema["paths"][path][method]["tags"] == [area]
+
+
+# --- the index and the admin's "View site" ---------------------------------------------------------
+def test_the_root_url_points_to_the_docs_schema_admin_and_probes(api_client):
+    response = api_client.get("/")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/json")
+    links = response.json()["links"]
+    assert links == {
+        "docs": "http://testserver/api/docs/",
+        "schema": "http://testserver/api/schema/",
+        "api": "http://testserver/api/v1/",
+        "admin": "http://testserver/admin/",
+        "health": "http://testserver/health",
+        "ready": "http://testserver/ready",
+    }
+    for name in ("docs", "schema", "health"):
+        assert api_client.get(links[name]).status_code == 200, name
+    assert api_client.get(links["admin"]).status_code == 302  # to the login page
+
+
+def test_the_index_is_not_part_of_the_api_schema(schema):
+    assert "/" not in schema["paths"]
+
+
+def test_the_admins_view_site_link_opens_the_api_docs(client):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+
+    page = client.get("/admin/")
+
+    assert page.status_code == 200
+    assert page.context["site_url"] == "/api/docs/"
+    assert b'<a href="/api/docs/">View site</a>' in page.content

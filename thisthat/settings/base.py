@@ -8,13 +8,16 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from thisthat.logging import JSON_FORMATTER
 from thisthat.rates import parse_rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = BASE_DIR / "var"  # embedded-mode state: SQLite file, broker folders, dev secrets
-
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env")
+if (BASE_DIR / ".env").exists():
+    environ.Env.read_env(BASE_DIR / ".env")
+
+# Embedded-mode state: SQLite file, broker folders, dev secrets.
+VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 
 DATABASE_URL = env.str("DATABASE_URL", default="")
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -93,7 +96,7 @@ AUTH_USER_MODEL = "accounts.User"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "thisthat" / "templates"],  # before the apps': admin/base_site.html
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -159,6 +162,11 @@ if not REDIS_URL:
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
     }
+    # The filesystem transport has no event loop, so a prefork pool would share one queue lock among
+    # its children: a child killed by a signal sent to the whole process group (a process manager
+    # stopping `make run`) dies holding it, and the worker then hangs for ever at exit. Threads have
+    # no children to lose, and SQLite takes one writer at a time anyway.
+    CELERY_WORKER_POOL = "threads"
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -242,7 +250,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["djangorestframework_camel_case.render.CamelCaseJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["thisthat.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "thisthat.handlers.api_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "thisthat.openapi.TaggedAutoSchema",
     "COERCE_DECIMAL_TO_STRING": False,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -258,9 +266,21 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Swagger UI opens on the list of areas (TAGS below), like a table of contents.
+    "SWAGGER_UI_SETTINGS": {"docExpansion": "none", "deepLinking": True},
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "CAMELIZE_NAMES": False,
+    # Swagger UI's sections, in this order; thisthat.openapi.TaggedAutoSchema puts each endpoint in one.
+    "TAGS": [
+        {"name": "Auth", "description": "Register, log in, refresh and revoke tokens, change or reset a password."},
+        {"name": "Users", "description": "Your profile, and other users' public profiles."},
+        {"name": "Markets", "description": "The catalogue: list, search, categories, a market and its live odds."},
+        {"name": "Bets", "description": "Place a bet, list yours, cash one out."},
+        {"name": "Economy", "description": "Daily rewards, referrals, credit packs, your transactions and portfolio."},
+        {"name": "Leaderboard", "description": "Rankings by realised PnL and by volume, and your own standing."},
+        {"name": "Operations", "description": "Health and readiness probes; staff-only ingestion and monitoring."},
+    ],
     # Name shared enums once, so a `status` or `type` field elsewhere can't collide with them.
     "ENUM_NAME_OVERRIDES": {
         "LedgerKindEnum": "economy.models.LedgerKind",
@@ -280,6 +300,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "thisthat" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -352,6 +373,9 @@ ABUSE_LARGE_ADJUSTMENT = Decimal(env.str("ABUSE_LARGE_ADJUSTMENT", default="1000
 # High-severity findings of these rules suspend their accounts at once (empty: staff decide all).
 ABUSE_AUTO_SUSPEND_RULES = env.list("ABUSE_AUTO_SUSPEND_RULES", default=["referral_cluster"])
 
+# Staff accounts (the demo admin, anyone trying markets out) are left off the public leaderboards.
+LEADERBOARD_EXCLUDE_STAFF = env.bool("LEADERBOARD_EXCLUDE_STAFF", default=True)
+
 # Bets and cash-outs on Polymarket markets are priced only from odds younger than this (0 = no limit).
 # Embedded mode (`make run` on a laptop, maybe offline) has no limit unless asked, so the demo
 # catalogue stays tradable without Polymarket.
@@ -401,14 +425,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_context": {"()": "thisthat.logging.RequestContextFilter"}},
-    "formatters": {
-        "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(levelname)s %(name)s %(message)s",
-            "rename_fields": {"levelname": "level", "name": "logger"},
-            "timestamp": "time",
-        }
-    },
+    "formatters": {"json": JSON_FORMATTER},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_context"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {

@@ -1,0 +1,15 @@
+"""Read by gunicorn from the working directory (`make run`, the Procfile, the Docker image): its own
+lines (start-up, workers booting, timeouts) in the JSON format of every other log line."""
+
+from thisthat.logging import JSON_FORMATTER
+
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": JSON_FORMATTER},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "loggers": {
+        "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
+}
