@@ -319,6 +319,19 @@ def test_a_sale_is_given_in_shares(auth_client, user, stock):
     assert_error(quote(auth_client, {"symbol": "THIS", "side": "sell", "credits": 5}), 400, "VALIDATION_ERROR")
 
 
+def test_buys_and_sales_share_the_stock_trades_rate_limit_and_quotes_do_not_count(settings, auth_client, user, stock):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "stock_trades": "2/min"}
+    assert buy(auth_client, {"symbol": "THIS", "shares": 2}).status_code == 201
+    assert quote(auth_client, {"symbol": "THIS", "side": "sell", "shares": 1}).status_code == 200
+    assert sell(auth_client, {"symbol": "THIS", "shares": 1}).status_code == 200
+
+    response = buy(auth_client, {"symbol": "THIS", "shares": 1})
+
+    assert_error(response, 429, "RATE_LIMIT_EXCEEDED")
+    assert int(response["Retry-After"]) >= 1
+    assert held(user, stock) == D(1)
+
+
 def test_trading_needs_a_token(api_client, stock):
     for url in (BUY, SELL, QUOTE):
         assert_error(api_client.post(url, {"symbol": "THIS", "shares": 1}, format="json"), 401, "NOT_AUTHENTICATED")
