@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce
 from activity.models import Activity, ActivityKind
 from betting.models import Bet
 from economy.models import CreditPackage, LedgerEntry, LedgerKind, Purchase, Referral, ReferralStatus
+from stocks.models import StockTrade
 from thisthat.money import CREDITS
 
 from .models import AbuseAction, ActionKind, Flag, FlagStatus, FlagUser
@@ -101,13 +102,19 @@ def bet_moves_since(*, since: datetime) -> list[BetMove]:
 def credit_postings_since(*, since: datetime) -> list[CreditPosting]:
     """Ledger rows since `since` that added more credits than their kind normally does, each with
     that most: the bonus and reward sizes of the settings, the biggest credit pack, the bet's own
-    potential payout (payouts and sales) or stake (refunds), ABUSE_LARGE_ADJUSTMENT for staff
+    potential payout (payouts and sales) or stake (refunds), the stock trade's own proceeds (stock
+    sales: the curve paid them out of the stock's reserve), ABUSE_LARGE_ADJUSTMENT for staff
     adjustments. Compared in SQL, so the scan never loads the ordinary rows."""
     biggest_pack = CreditPackage.objects.aggregate(most=Max("credits"))["most"] or Decimal(0)
     bet = Bet.objects.filter(pk=OuterRef("reference_id"))
+    trade = StockTrade.objects.filter(pk=OuterRef("reference_id"))
 
     def of_bet(field: str) -> Coalesce:
         return Coalesce(Subquery(bet.values(field)[:1], output_field=_MONEY), Value(Decimal(0)), output_field=_MONEY)
+
+    sale_proceeds = Coalesce(
+        Subquery(trade.values("credits")[:1], output_field=_MONEY), Value(Decimal(0)), output_field=_MONEY
+    )
 
     limit = Case(
         When(kind=LedgerKind.SIGNUP_BONUS, then=Value(settings.SIGNUP_BONUS)),
@@ -117,6 +124,7 @@ def credit_postings_since(*, since: datetime) -> list[CreditPosting]:
         When(kind=LedgerKind.ADMIN_ADJUSTMENT, then=Value(settings.ABUSE_LARGE_ADJUSTMENT)),
         When(kind__in=[LedgerKind.BET_PAYOUT, LedgerKind.BET_SALE], then=of_bet("potential_payout")),
         When(kind=LedgerKind.BET_REFUND, then=of_bet("amount")),
+        When(kind=LedgerKind.STOCK_SELL, then=sale_proceeds),
         default=Value(Decimal(0)),
         output_field=_MONEY,
     )

@@ -12,12 +12,13 @@ class ActivityKind(models.TextChoices):
     PURCHASE = "purchase", "Purchase"
     BET = "bet", "Bet"
     CASH_OUT = "cash_out", "Cash-out"
+    STOCK_TRADE = "stock_trade", "Stock trade"
 
 
 class Activity(models.Model):
-    """One sign-up, login, reward claim, purchase, bet or cash-out and the client it came from,
-    written in the transaction of the action it records (`activity.services.activity_record`) and
-    purged after ACTIVITY_RETENTION_DAYS. `reference_id` is the bet, purchase or reward."""
+    """One sign-up, login, reward claim, purchase, bet, cash-out or stock trade and the client it came
+    from, written in the transaction of the action it records (`activity.services.activity_record`)
+    and purged after ACTIVITY_RETENTION_DAYS. `reference_id` is the bet, purchase, reward or trade."""
 
     kind = models.CharField(max_length=16, choices=ActivityKind.choices)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")

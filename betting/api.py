@@ -127,12 +127,18 @@ class BetSellApi(APIView):
 
 
 class PortfolioApi(APIView):
-    @extend_schema(operation_id="economy_portfolio", responses={200: PortfolioOutput, **error_responses(401)})
+    @extend_schema(
+        operation_id="economy_portfolio",
+        responses={200: PortfolioOutput, **error_responses(401)},
+        description="Pending bets valued at what a cash-out would pay now, stock holdings at what selling every "
+        "share now would pay, and totals across both.",
+    )
     def get(self, request):
         portfolio = selectors.portfolio_for_user(user_id=request.user.pk)
         body = {
             "credit_balance": request.user.credit_balance,
             "positions": portfolio.positions,
+            "holdings": portfolio.holdings,
             "totals": portfolio,
         }
         return Response(PortfolioOutput(body).data)

@@ -9,6 +9,7 @@ from django.db.models import Count, Exists, OuterRef, QuerySet, Sum
 
 from markets import maker
 from markets.models import SETTLED_STATUSES, Market, Resolution
+from stocks.selectors import HoldingValue, holdings_for_user
 
 from .errors import BetNotFound
 from .models import Bet, BetStatus
@@ -52,7 +53,11 @@ class Position:
 
 @dataclass(frozen=True)
 class Portfolio:
+    """Pending bets and stock holdings; the totals add both up (a stock's `invested` is what its
+    shares held cost)."""
+
     positions: list[Position]
+    holdings: list[HoldingValue]
     invested: Decimal
     current_value: Decimal
     unrealized_pnl: Decimal
@@ -67,18 +72,24 @@ def _current_value(bet: Bet, odds: Decimal | None) -> Decimal | None:
 
 
 def portfolio_for_user(*, user_id: UUID) -> Portfolio:
-    """Pending bets valued at what a cash-out would pay now."""
+    """Pending bets valued at what a cash-out would pay now, and stock holdings at what selling them
+    all now would pay."""
     positions = []
     for bet in bets_for_user(user_id=user_id, status=BetStatus.PENDING):
         odds = bet.market.odds_for(bet.side)
         value = _current_value(bet, odds)
         positions.append(Position(bet, odds, value, None if value is None else value - bet.amount))
     valued = [position for position in positions if position.current_value is not None]
+    holdings = holdings_for_user(user_id=user_id)
     return Portfolio(
         positions=positions,
-        invested=sum((position.bet.amount for position in positions), Decimal(0)),
-        current_value=sum((position.current_value for position in valued), Decimal(0)),
-        unrealized_pnl=sum((position.unrealized_pnl for position in valued), Decimal(0)),
+        holdings=holdings,
+        invested=sum((position.bet.amount for position in positions), Decimal(0))
+        + sum((holding.cost_basis for holding in holdings), Decimal(0)),
+        current_value=sum((position.current_value for position in valued), Decimal(0))
+        + sum((holding.current_value for holding in holdings), Decimal(0)),
+        unrealized_pnl=sum((position.unrealized_pnl for position in valued), Decimal(0))
+        + sum((holding.unrealized_pnl for holding in holdings), Decimal(0)),
     )
 
 

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from stocks.serializers import HoldingOutput
 from thisthat.money import CREDITS, ODDS
 from thisthat.pagination import PageOutput
 
@@ -67,12 +68,15 @@ class PositionOutput(serializers.Serializer):
 
 
 class PortfolioTotalsOutput(serializers.Serializer):
-    invested = serializers.DecimalField(**CREDITS)
-    current_value = serializers.DecimalField(**CREDITS)
+    invested = serializers.DecimalField(**CREDITS, help_text="Pending bets' stakes plus what the stock holdings cost.")
+    current_value = serializers.DecimalField(**CREDITS, help_text="Positions and holdings valued now.")
     unrealizedPnL = serializers.DecimalField(source="unrealized_pnl", **CREDITS)  # noqa: N815
 
 
 class PortfolioOutput(serializers.Serializer):
     credit_balance = serializers.DecimalField(**CREDITS)
     positions = PositionOutput(many=True)
-    totals = PortfolioTotalsOutput()
+    holdings = HoldingOutput(
+        many=True, help_text="Stock holdings, by symbol, valued at what selling them all now pays."
+    )
+    totals = PortfolioTotalsOutput(help_text="Across positions and holdings.")

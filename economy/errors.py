@@ -23,4 +23,6 @@ class PaymentFailed(DomainError):
 
 class AccountSuspended(DomainError):
     code, status = "ACCOUNT_SUSPENDED", 403
-    message = "This account is suspended: it can sign in and read, but not bet, cash out, claim or buy credits."
+    message = (
+        "This account is suspended: it can sign in and read, but not bet, cash out, claim, buy credits or trade stocks."
+    )

@@ -21,15 +21,19 @@ class LedgerKind(models.TextChoices):
     CREDIT_EXPIRY = "credit_expiry", "Credit expiry"
     BET_PAYOUT_REVERSAL = "bet_payout_reversal", "Bet payout reversed"
     BET_REFUND_REVERSAL = "bet_refund_reversal", "Bet refund reversed"
+    STOCK_BUY = "stock_buy", "Stock bought"
+    STOCK_SELL = "stock_sell", "Stock sold"
 
 
 # Kinds that may happen at most once per referenced object (a bet is placed and sold once, a
-# purchase or a daily reward credited once).
+# purchase or a daily reward credited once, a stock trade paid once).
 ONCE_PER_REFERENCE = [
     LedgerKind.BET_PLACED,
     LedgerKind.BET_SALE,
     LedgerKind.PURCHASE,
     LedgerKind.DAILY_REWARD,
+    LedgerKind.STOCK_BUY,
+    LedgerKind.STOCK_SELL,
 ]
 # Settlement postings: once per referenced bet and settlement round. A correction reverses them (and
 # moves the market to the next round), so a re-resolution pays each bet again exactly once.
@@ -48,18 +52,28 @@ MAY_LEAVE_DEBT = REVERSALS
 # references the referrer, the referrer's the new user), a clawback per posting it takes back.
 ONCE_PER_USER_AND_REFERENCE = [LedgerKind.REFERRAL_BONUS, LedgerKind.CLAWBACK]
 
-# What a suspended account can neither spend nor receive: its own bets, cash-outs and claims, and
-# referral bonuses. Settlement still pays and refunds it; staff may still adjust it. A purchase is
-# refused before it is charged (purchase_create), so one already paid for is always credited.
+# What a suspended account can neither spend nor receive: its own bets, cash-outs, claims and stock
+# trades (its holdings are frozen as they are, like its bets: selling would realise gains staff are
+# reviewing), and referral bonuses. Settlement still pays and refunds it; staff may still adjust it. A
+# purchase is refused before it is charged (purchase_create), so one already paid for is always credited.
 SUSPENDED_REFUSES = [
     LedgerKind.BET_PLACED,
     LedgerKind.BET_SALE,
     LedgerKind.DAILY_REWARD,
     LedgerKind.REFERRAL_BONUS,
+    LedgerKind.STOCK_BUY,
+    LedgerKind.STOCK_SELL,
 ]
 
 # What the account holder does themselves: the inactivity expiry counts from the latest of these.
-OWN_ACTIVITY = [LedgerKind.BET_PLACED, LedgerKind.BET_SALE, LedgerKind.DAILY_REWARD, LedgerKind.PURCHASE]
+OWN_ACTIVITY = [
+    LedgerKind.BET_PLACED,
+    LedgerKind.BET_SALE,
+    LedgerKind.DAILY_REWARD,
+    LedgerKind.PURCHASE,
+    LedgerKind.STOCK_BUY,
+    LedgerKind.STOCK_SELL,
+]
 
 
 class LedgerEntry(models.Model):

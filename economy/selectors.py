@@ -77,6 +77,8 @@ _DEFAULT_DESCRIPTIONS = {
     LedgerKind.CREDIT_EXPIRY: "Credits expired after a long time without activity",
     LedgerKind.BET_PAYOUT_REVERSAL: "Payout taken back: the market's result was corrected",
     LedgerKind.BET_REFUND_REVERSAL: "Refund taken back: the market's result was corrected",
+    LedgerKind.STOCK_BUY: "Stock bought",
+    LedgerKind.STOCK_SELL: "Stock sold",
 }
 
 
@@ -131,7 +133,7 @@ def referrals_for_user(*, user_id: UUID) -> QuerySet[Referral]:
 # --- inactivity expiry ----------------------------------------------------------------------------
 def _with_last_activity(users: QuerySet) -> QuerySet:
     """Annotate `last_active_at`: the latest of the sign-up, the last login and the last ledger row
-    the account holder caused (bet, cash-out, claim, purchase)."""
+    the account holder caused (bet, cash-out, claim, purchase, stock trade)."""
     own = Max("ledger_entries__created_at", filter=Q(ledger_entries__kind__in=OWN_ACTIVITY))
     return users.annotate(
         last_active_at=Greatest("created_at", Coalesce("last_login", "created_at"), Coalesce(own, "created_at"))

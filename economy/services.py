@@ -26,7 +26,7 @@ from thisthat.jobs import JobSummary
 from thisthat.money import CENT
 from thisthat.rates import parse_rate
 
-from .dependents import referral_veto
+from .dependents import AuditFinding, audits_run, referral_veto
 from .errors import (
     AccountSuspended,
     BalanceLimit,
@@ -630,7 +630,7 @@ class CreditExpiryRun(JobSummary):
 
 def credits_expire_inactive(*, now: datetime | None = None) -> CreditExpiryRun:
     """With CREDIT_EXPIRY_ENABLED, expire every balance above SIGNUP_BONUS of accounts without
-    activity (a login, bet, cash-out, claim or purchase) for CREDIT_EXPIRY_DAYS, through the ledger
+    activity (a login, bet, cash-out, claim, purchase or stock trade) for CREDIT_EXPIRY_DAYS, through the ledger
     (`credit_expiry`). Each account is re-checked under its row lock, so a bet placed meanwhile
     keeps its credits; a second run finds nothing left to expire."""
     now = now or timezone.now()
@@ -674,12 +674,20 @@ class LedgerMismatch:
 class LedgerAudit(JobSummary):
     users: int = 0
     mismatches: list[LedgerMismatch] = field(default_factory=list)
+    # What the registered checks found (economy.dependents.register_audit), e.g. a stock's supply
+    # that differs from its holdings.
+    findings: list[AuditFinding] = field(default_factory=list)
+
+    @property
+    def problems(self) -> int:
+        return len(self.mismatches) + len(self.findings)
 
 
 def ledger_audit() -> LedgerAudit:
     """Check every balance minus credit debt against the sum of its ledger rows (one set-based
-    query); log an error line per mismatch. The hourly task and `manage.py reconcile_ledger` both run
-    this."""
+    query), then run the checks other apps registered (stocks: supply = holdings, reserve = the
+    curve's); log an error line per mismatch or finding. The hourly task and `manage.py
+    reconcile_ledger` both run this."""
     audit = LedgerAudit(users=get_user_model().objects.count())
     for user in users_with_unreconciled_balance().iterator(chunk_size=1000):
         mismatch = LedgerMismatch(user.pk, user.username, user.credit_balance, user.ledger_total, user.credit_debt)
@@ -695,6 +703,14 @@ def ledger_audit() -> LedgerAudit:
                 "difference": str(mismatch.difference),
             },
         )
-    if audit.mismatches:
-        logger.error("ledger audit found mismatches", extra={"users": audit.users, "mismatches": len(audit.mismatches)})
+    audit.findings = audits_run()
+    for finding in audit.findings:
+        logger.error(
+            "audit finding", extra={"check": finding.check, "subject": finding.subject, "finding": finding.message}
+        )
+    if audit.problems:
+        logger.error(
+            "ledger audit found mismatches",
+            extra={"users": audit.users, "mismatches": len(audit.mismatches), "findings": len(audit.findings)},
+        )
     return audit.finished(logger, "ledger reconciled")

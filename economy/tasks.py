@@ -13,8 +13,9 @@ from . import services
 @shared_task
 @single_instance(timeout=55 * 60)
 def reconcile_ledger() -> int:
-    """Hourly audit: an error line for each user whose balance differs from their ledger sum."""
-    return len(services.ledger_audit().mismatches)
+    """Hourly audit: an error line for each user whose balance differs from their ledger sum, and for
+    each finding of the registered checks (stocks)."""
+    return services.ledger_audit().problems
 
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)

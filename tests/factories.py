@@ -11,6 +11,7 @@ from economy.models import CreditPackage, LedgerKind
 from economy.services import ledger_post
 from markets.maker import maker_start
 from markets.models import Market, MarketStatus, MarketType
+from stocks.models import Stock
 
 DEFAULT_PASSWORD = "correct-horse-battery-staple"
 
@@ -87,3 +88,16 @@ class CreditPackageFactory(factory.django.DjangoModelFactory):
     price_usd = Decimal("4.99")
     is_active = True
     sort_order = factory.Sequence(lambda n: 1000 + n)
+
+
+class StockFactory(factory.django.DjangoModelFactory):
+    """A listed stock on a linear curve: 10 credits at supply 0, +0.01 per share outstanding."""
+
+    class Meta:
+        model = Stock
+
+    symbol = factory.Sequence(lambda n: f"S{n}")
+    name = factory.LazyAttribute(lambda o: f"{o.symbol} Inc.")
+    description = "A virtual stock."
+    base_price = Decimal("10")
+    slope = Decimal("0.01")

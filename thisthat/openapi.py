@@ -54,7 +54,8 @@ class MessageOutput(serializers.Serializer):
 _DESCRIPTIONS = {
     400: "Invalid input (VALIDATION_ERROR or a domain code).",
     401: "NOT_AUTHENTICATED, TOKEN_INVALID or INVALID_CREDENTIALS.",
-    403: "PERMISSION_DENIED, or ACCOUNT_SUSPENDED for a suspended account's bets, cash-outs, claims and purchases.",
+    403: "PERMISSION_DENIED, or ACCOUNT_SUSPENDED for a suspended account's bets, cash-outs, claims, purchases and "
+    "stock trades.",
     404: "Not found.",
     409: "Conflict with the current state.",
     429: "RATE_LIMIT_EXCEEDED; see the Retry-After header.",
@@ -71,6 +72,6 @@ DEVICE_ID_PARAMETER = OpenApiParameter(
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     description="Optional: the app's random install id (1 to 64 of A-Z a-z 0-9 . _ : -; anything else is "
-    "ignored). Recorded with sign-ups, logins, reward claims, purchases, bets and cash-outs for the anti-abuse "
-    "rules, and purged after the retention period.",
+    "ignored). Recorded with sign-ups, logins, reward claims, purchases, bets, cash-outs and stock trades for the "
+    "anti-abuse rules, and purged after the retention period.",
 )

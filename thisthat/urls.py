@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("polymarket.urls")),
     path("", include("markets.urls")),
     path("", include("economy.urls")),
+    path("", include("stocks.urls")),
     path("", include("betting.urls")),
     path("", include("leaderboard.urls")),
     path("", include("abuse.urls")),

@@ -21,7 +21,8 @@ from economy.models import LedgerKind, Referral
 from economy.services import credit_adjust, ledger_post
 from markets.models import ResolutionSource
 from markets.services import OddsUpdate, market_odds_update_many
-from tests.factories import CreditPackageFactory, MarketFactory, UserFactory
+from stocks.services import stock_buy, stock_sell
+from tests.factories import CreditPackageFactory, MarketFactory, StockFactory, UserFactory
 from tests.helpers.betting import BETS, payload, place
 from tests.helpers.clients import account, sign_up
 
@@ -251,3 +252,23 @@ def test_credits_bigger_than_their_kind_pays_are_flagged_high_and_ordinary_payou
     (jump,) = flags(Rule.BALANCE_JUMP)
     assert (jump.severity, names(jump)) == (Severity.HIGH, {"inflated"})
     assert jump.evidence["postings"][0]["normalMax"] == "10000"
+
+
+def test_a_stock_sale_is_a_balance_jump_only_beyond_its_trade():
+    """A sale's credits come from the stock's reserve: as big as the trade says is ordinary; a stock_sell
+    row bigger than its trade is not."""
+    StockFactory(symbol="THIS")
+    early, late, inflated = (UserFactory(username=name) for name in ("early", "late", "inflated"))
+    stock_buy(user_id=early.pk, symbol="THIS", shares=Decimal(10))
+    stock_buy(user_id=late.pk, symbol="THIS", shares=Decimal(50))
+    stock_buy(user_id=inflated.pk, symbol="THIS", shares=Decimal(1))
+    assert stock_sell(user_id=early.pk, symbol="THIS", shares=Decimal(10)).trade.realized_pnl > 0  # ordinary
+    trade = stock_sell(user_id=inflated.pk, symbol="THIS", shares=Decimal(1)).trade
+    ledger_post(user_id=inflated.pk, amount=Decimal(500), kind=LedgerKind.STOCK_SELL, reference_id=uuid4())
+
+    scan_for_abuse.apply()
+
+    (jump,) = flags(Rule.BALANCE_JUMP)
+    assert (jump.severity, names(jump)) == (Severity.HIGH, {"inflated"})
+    assert [posting["normalMax"] for posting in jump.evidence["postings"]] == ["0"]  # no trade of its own
+    assert trade.credits < 500

@@ -215,7 +215,8 @@ def test_the_portfolio_values_pending_bets_at_the_current_odds(auth_client, user
 
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"creditBalance", "positions", "totals"}
+    assert set(body) == {"creditBalance", "positions", "holdings", "totals"}
+    assert body["holdings"] == []
     assert money(body["creditBalance"]) == Decimal("850")
     positions = {position["bet"]["id"]: position for position in body["positions"]}
     assert list(positions) == [str(down.pk), str(up.pk)]  # newest first

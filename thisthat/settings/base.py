@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "markets",
     "betting",
     "economy",
+    "stocks",
     "leaderboard",
     "polymarket",
     "abuse",
@@ -230,6 +231,7 @@ RATE_LIMITS = {
         "password_reset": "5/hour",
         "admin_login": "10/hour",  # per address and per submitted account, each
         "bets": "30/min",
+        "stock_trades": "30/min",  # buys and sales of virtual stocks
         "daily_reward": "5/min",
         "purchases": "5/hour",
         "default": "100/min",
@@ -285,6 +287,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "LedgerKindEnum": "economy.models.LedgerKind",
         "PurchaseStatusEnum": "economy.models.PurchaseStatus",
+        "TradeSideEnum": "stocks.models.TradeSide",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -342,9 +345,15 @@ IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=48)
 MARKET_MAKER_DEFAULT_LIQUIDITY = Decimal(env.str("MARKET_MAKER_DEFAULT_LIQUIDITY", default="1000"))
 MAX_PRICE_IMPACT = Decimal(env.str("MAX_PRICE_IMPACT", default="0.20"))
 
+# Virtual stocks (stocks/curves.py): the share of each buy's and sale's curve price the house keeps as
+# a fee (0 to 0.10, rounded up to the cent; 0 by default), shown in quotes and trades.
+STOCK_FEE_RATE = Decimal(env.str("STOCK_FEE_RATE", default="0"))
+if not Decimal(0) <= STOCK_FEE_RATE <= Decimal("0.10"):
+    raise ImproperlyConfigured(f"STOCK_FEE_RATE must lie in [0, 0.10], got {STOCK_FEE_RATE}")
+
 # --- Anti-abuse (abuse/rules.py) -------------------------------------------------------------
-# Activity signals (client address and X-Device-Id of sign-ups, logins, claims, purchases, bets and
-# cash-outs) are kept this many days, then purged daily.
+# Activity signals (client address and X-Device-Id of sign-ups, logins, claims, purchases, bets,
+# cash-outs and stock trades) are kept this many days, then purged daily.
 ACTIVITY_RETENTION_DAYS = env.int("ACTIVITY_RETENTION_DAYS", default=90)
 # The scan (every 10 minutes) looks this far back.
 ABUSE_SCAN_LOOKBACK_HOURS = env.int("ABUSE_SCAN_LOOKBACK_HOURS", default=72)

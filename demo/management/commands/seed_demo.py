@@ -7,7 +7,7 @@ from demo.services import DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD, demo_seed
 class Command(BaseCommand):
     help = (
         "Load demo data for local use: a staff account with known credentials and a catalogue of demo "
-        "markets in Polymarket's format (development only)."
+        "markets in Polymarket's format, and a few virtual stocks (development only)."
     )
 
     def add_arguments(self, parser):
@@ -25,3 +25,4 @@ class Command(BaseCommand):
             f"Demo markets: {markets.created} created, {markets.updated} updated, {markets.unchanged} unchanged"
             f" ({sum(markets.skipped.values())} skipped)."
         )
+        self.stdout.write(f"Demo stocks: {seeded.stocks_created} listed.")

@@ -5,8 +5,8 @@ from economy.services import ledger_audit
 
 class Command(BaseCommand):
     help = (
-        "Check that every user's balance minus credit debt equals the sum of their ledger rows; "
-        "exit 1 naming each mismatch."
+        "Check that every user's balance minus credit debt equals the sum of their ledger rows, and run the "
+        "registered checks (each stock's supply and reserve); exit 1 naming each mismatch."
     )
 
     def handle(self, *args, **options):
@@ -17,6 +17,10 @@ class Command(BaseCommand):
                 f"MISMATCH user={mismatch.user_id} username={mismatch.username} balance={mismatch.balance} "
                 f"debt={mismatch.debt} ledger={mismatch.ledger_total} diff={mismatch.difference}"
             )
+        for finding in audit.findings:
+            self.stderr.write(f"MISMATCH {finding.check}={finding.subject} {finding.message}")
         if audit.mismatches:
             raise CommandError(f"{len(audit.mismatches)} of {audit.users} users do not reconcile with the ledger.")
+        if audit.findings:
+            raise CommandError(f"{len(audit.findings)} audit findings (users reconcile with the ledger).")
         self.stdout.write(self.style.SUCCESS(f"OK: all {audit.users} users reconcile with the ledger."))
