@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from thisthat.admin import number_column, time_column
+from thisthat.errors import DomainError
 
 from .models import User, XAccount
 from .services import users_set_active
@@ -45,6 +46,7 @@ class UserAdmin(DjangoUserAdmin):
     ordering = ["-created_at"]
     readonly_fields = [
         "id",
+        "is_active",  # changed only by the deactivate/reactivate actions, which end the user's sessions
         "credit_balance",
         "total_volume",
         "overall_pnl",
@@ -123,7 +125,11 @@ class UserAdmin(DjangoUserAdmin):
         ids = list(queryset.exclude(pk=request.user.pk).values_list("pk", flat=True))
         if len(ids) < queryset.count():
             self.message_user(request, "You cannot deactivate your own account; it was left active.", messages.WARNING)
-        changed = users_set_active(user_ids=ids, active=False)
+        try:
+            changed = users_set_active(user_ids=ids, active=False)
+        except DomainError as exc:  # e.g. sessions cannot be ended while Redis is down: nothing changed
+            self.message_user(request, f"Nobody was deactivated: {exc.message}", messages.ERROR)
+            return
         self.message_user(request, f"Deactivated {changed} user{'s' if changed != 1 else ''}; their history is kept.")
 
     @admin.action(description="Reactivate the selected users", permissions=["change"])

@@ -247,7 +247,9 @@ def users_set_active(*, user_ids: list[UUID], active: bool) -> int:
     ledger rows must be kept. A deactivated user cannot log in, and every token they hold stops
     working (access tokens are refused for inactive users; refresh tokens are revoked here).
     Returns how many accounts changed."""
-    users = list(User.objects.select_for_update().filter(pk__in=user_ids).exclude(is_active=active))
+    users = list(
+        User.objects.select_for_update(no_key=True).filter(pk__in=user_ids).exclude(is_active=active).order_by("pk")
+    )
     User.objects.filter(pk__in=[user.pk for user in users]).update(is_active=active)
     if not active:
         for user in users:

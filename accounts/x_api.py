@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from thisthat.http import client_of
-from thisthat.openapi import ErrorEnvelope, error_responses
+from thisthat.openapi import DEVICE_ID_PARAMETER, ErrorEnvelope, error_responses
 from thisthat.serializers import InputSerializer
 
 from . import x_oauth, x_services
@@ -180,6 +180,7 @@ class XExchangeApi(APIView):
         description="Trade the one-time code from the callback redirect for our tokens, as a login would. "
         "400 X_CODE_INVALID: unknown, expired (60 s) or already used; 403 ACCOUNT_DISABLED.",
         request=XExchangeInput,
+        parameters=[DEVICE_ID_PARAMETER],
         responses={200: XExchangeOutput, **error_responses(400, 403, 503)},
     )
     def post(self, request):

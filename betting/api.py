@@ -62,7 +62,8 @@ class BetQuoteApi(APIView):
         responses={200: BetQuoteOutput, **error_responses(400, 401, 404, 409)},
         description="What POST /bets with the same body would get now; nothing is written. On a credits market "
         "the market maker's price for the shares; on a polymarket market its current odds (priceImpact 0). The "
-        "same refusals as POST /bets except INSUFFICIENT_BALANCE: 400 INVALID_BET_AMOUNT; 404 MARKET_NOT_FOUND; "
+        "same refusals as POST /bets except INSUFFICIENT_BALANCE and ACCOUNT_SUSPENDED (a quote costs nothing): "
+        "400 INVALID_BET_AMOUNT; 404 MARKET_NOT_FOUND; "
         "409 MARKET_CLOSED, ODDS_UNAVAILABLE, ODDS_CHANGED, PRICE_IMPACT_TOO_LARGE, ODDS_LIMIT_REACHED.",
     )
     def post(self, request):

@@ -340,10 +340,13 @@ class _Reversed:
 def _reverse_settlement(*, market: Market, description: str, staff_id: UUID) -> _Reversed:
     """Return every settled bet of a (locked) market to pending: its payout or refund of this round
     taken back by a compensating ledger row, its realised PnL moved back. Sold bets are final."""
-    settled = list(
-        Bet.objects.filter(market_id=market.pk, status__in=[BetStatus.WON, BetStatus.LOST, BetStatus.CANCELLED])
-        .order_by("user_id", "id")
-        .values_list("id", "user_id", "status", "amount", "actual_payout")
+    # Lock order: the market (held), then its bets, then users (the ledger).
+    settled = sorted(
+        Bet.objects.select_for_update()
+        .filter(market_id=market.pk, status__in=[BetStatus.WON, BetStatus.LOST, BetStatus.CANCELLED])
+        .order_by("id")
+        .values_list("id", "user_id", "status", "amount", "actual_payout"),
+        key=lambda row: (row[1], row[0]),
     )
     pnl: dict[UUID, Decimal] = defaultdict(Decimal)
     for _, user_id, status, amount, actual_payout in settled:

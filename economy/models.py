@@ -45,7 +45,8 @@ REVERSAL_OF = {
     LedgerKind.BET_REFUND: LedgerKind.BET_REFUND_REVERSAL,
 }
 REVERSALS = list(REVERSAL_OF.values())
-# Only a clawback may take more than the balance holds: the rest becomes the user's credit debt.
+# Only the reversal of a payout or refund (a corrected resolution) may take more than the balance
+# holds: the rest becomes the user's credit debt.
 MAY_LEAVE_DEBT = REVERSALS
 
 # Kinds that happen at most once per (user, reference): a referral bonus per referral (the new user's

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from thisthat.admin import number_column, text_column, time_column
-from thisthat.errors import ValidationFailed
+from thisthat.errors import DomainError, ValidationFailed
 from thisthat.money import TRADABLE_ODDS_MAX, TRADABLE_ODDS_MIN
 
 from .dependents import markets_traded
@@ -92,6 +92,9 @@ class CreditsMarketForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.initial.get("maker_liquidity") is None:
             self.initial["maker_liquidity"] = settings.MARKET_MAKER_DEFAULT_LIQUIDITY
+        if not self.instance._state.adding and markets_traded([self.instance.pk]):
+            for name in MAKER_FIELDS:  # the market maker owns them now (shown read-only by the admin)
+                self.fields.pop(name, None)
         choices = category_choices()
         current = "" if self.instance._state.adding else self.instance.category
         if current and current not in dict(choices):
@@ -111,6 +114,8 @@ class CreditsMarketForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         self._clean_category(cleaned)
+        if "this_odds" not in self.fields:  # a traded market: its odds are the market maker's
+            return cleaned
         this_odds, that_odds = cleaned.get("this_odds"), cleaned.get("that_odds")
         if this_odds is None or that_odds is None:
             raise ValidationError("Set both THIS and THAT odds.")
@@ -120,7 +125,8 @@ class CreditsMarketForm(forms.ModelForm):
                 validate_maker_liquidity(cleaned["maker_liquidity"])
         except ValidationFailed as exc:
             raise ValidationError(exc.message) from exc
-        changed = [name for name in MAKER_FIELDS if name in cleaned and cleaned[name] != getattr(self.instance, name)]
+        # What staff changed on the form, not what trades moved since it was shown.
+        changed = [name for name in MAKER_FIELDS if name in self.changed_data]
         if not self.instance._state.adding and changed and markets_traded([self.instance.pk]):
             raise ValidationError(
                 "This market has bets: its odds now come from its market maker, and its liquidity is fixed."
@@ -258,16 +264,24 @@ class MarketAdmin(admin.ModelAdmin):
             return []
         all_fields = [field.name for field in Market._meta.fields] + ["shown_status", *self.extra_readonly_fields]
         if obj.market_type == MarketType.CREDITS:
-            return [*self.maker_readonly_fields, *(name for name in all_fields if name not in STAFF_EDITABLE_FIELDS)]
+            # Once traded, the market maker owns the odds and the liquidity is fixed: shown, not editable.
+            frozen = set(MAKER_FIELDS) if markets_traded([obj.pk]) else set()
+            editable = set(STAFF_EDITABLE_FIELDS) - frozen
+            return [*self.maker_readonly_fields, *(name for name in all_fields if name not in editable)]
         return all_fields  # Polymarket markets mirror upstream; ingestion keeps them current
 
     def save_model(self, request, obj, form, change):
-        data = {name: form.cleaned_data[name] for name in STAFF_EDITABLE_FIELDS}
-        if change:
-            market = market_update_credits(market_id=obj.pk, changes=data)
-        else:
-            market = market_create_credits(**data)
-            obj.pk = market.pk
+        editable = [name for name in STAFF_EDITABLE_FIELDS if name in form.cleaned_data]
+        try:
+            if change:  # only what staff changed: a trade may have moved the odds meanwhile
+                changes = {name: form.cleaned_data[name] for name in editable if name in form.changed_data}
+                market = market_update_credits(market_id=obj.pk, changes=changes)
+            else:
+                market = market_create_credits(**{name: form.cleaned_data[name] for name in editable})
+                obj.pk = market.pk
+        except DomainError as exc:  # e.g. the first bet landed after the form was checked
+            self.message_user(request, f"{obj.title}: not saved: {exc.message}", messages.ERROR)
+            return
         worst = _worst_case(market.maker_liquidity, *self._starting_odds(market))
         self.message_user(request, f"{market.title}: the house can lose at most {worst}.", messages.INFO)
 

@@ -13,7 +13,16 @@ from thisthat.serializers import InputSerializer
 
 from .cache import listing_cached
 from .models import MarketStatus, MarketType
-from .selectors import SORTS, MarketFilters, market_categories, market_get, market_list, markets_random, odds_history
+from .selectors import (
+    SORTS,
+    MarketFilters,
+    market_categories,
+    market_get,
+    market_list,
+    markets_random,
+    odds_history,
+    open_markets_next_expiry,
+)
 from .serializers import CategoryListOutput, MarketListOutput, MarketOutput, MarketsOutput, OddsHistoryOutput
 
 MARKET_ID = OpenApiParameter("market_id", str, OpenApiParameter.PATH, description="Market UUID.")
@@ -84,7 +93,7 @@ class MarketCategoriesApi(APIView):
 
     @extend_schema(operation_id="markets_categories", responses={200: CategoryListOutput, **error_responses()})
     def get(self, request):
-        categories = listing_cached("categories", {}, market_categories)
+        categories = listing_cached("categories", {}, market_categories, changes_at=open_markets_next_expiry)
         return Response(CategoryListOutput({"categories": categories}).data)
 
 

@@ -59,6 +59,11 @@ def market_categories() -> list[dict]:
     return [{"name": row["name"], "slug": row["category_slug"], "open_markets": row["open_markets"]} for row in rows]
 
 
+def open_markets_next_expiry() -> datetime | None:
+    """When the next open market expires (a cached count of open markets ends then)."""
+    return Market.objects.open_at(timezone.now()).aggregate(next=Min("expires_at"))["next"]
+
+
 def markets_random(*, count: int) -> list[Market]:
     return list(Market.objects.open_at(timezone.now()).order_by("?")[:count])
 

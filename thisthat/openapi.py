@@ -54,8 +54,8 @@ class MessageOutput(serializers.Serializer):
 _DESCRIPTIONS = {
     400: "Invalid input (VALIDATION_ERROR or a domain code).",
     401: "NOT_AUTHENTICATED, TOKEN_INVALID or INVALID_CREDENTIALS.",
-    403: "PERMISSION_DENIED, or ACCOUNT_SUSPENDED for a suspended account's bets, cash-outs, claims, purchases and "
-    "stock trades.",
+    403: "PERMISSION_DENIED; ACCOUNT_SUSPENDED for a suspended account's bets, cash-outs, claims, purchases and "
+    "stock trades; ACCOUNT_DISABLED for a deactivated account signing in with X.",
     404: "Not found.",
     409: "Conflict with the current state.",
     429: "RATE_LIMIT_EXCEEDED; see the Retry-After header.",

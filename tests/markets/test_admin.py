@@ -251,19 +251,46 @@ def test_creating_a_credits_market_starts_its_maker_and_shows_the_worst_case_los
     assert "2,387.85 credits" in page
 
 
-def test_the_odds_and_liquidity_of_a_traded_credits_market_cannot_change(admin_browser):
+def test_the_odds_and_liquidity_of_a_traded_credits_market_are_read_only(admin_browser):
     from tests.helpers.betting import place
 
     market = MarketFactory(market_type=MarketType.CREDITS)
     place(UserFactory(), market, "this", "100")
     before = Market.objects.get(pk=market.pk)
 
-    response = admin_browser.post(change_url(market), credits_form(this_odds="0.2000", that_odds="0.8000"))
+    form = admin_browser.get(change_url(market)).context["adminform"].form
+    response = admin_browser.post(
+        change_url(market), credits_form(title="Renamed", this_odds="0.2000", that_odds="0.8000", maker_liquidity="5")
+    )
 
-    assert response.status_code == 200
-    assert "market maker" in " ".join(response.context["adminform"].form.non_field_errors())
+    assert not {"this_odds", "that_odds", "maker_liquidity"} & set(form.fields)
+    assert response.status_code == 302
     after = Market.objects.get(pk=market.pk)
-    assert (after.this_odds, after.maker_this_shares) == (before.this_odds, before.maker_this_shares)
+    assert after.title == "Renamed"
+    assert (after.this_odds, after.maker_this_shares, after.maker_liquidity) == (
+        before.this_odds,
+        before.maker_this_shares,
+        before.maker_liquidity,
+    )
+
+
+def test_a_trade_while_staff_edit_a_credits_market_does_not_block_a_title_change(admin_browser):
+    from tests.helpers.betting import place
+
+    market = MarketFactory(market_type=MarketType.CREDITS)
+    shown = admin_browser.get(change_url(market)).context["adminform"].form.initial
+    place(UserFactory(), market, "this", "100")  # the first bet lands while the form is open
+    body = credits_form(
+        title="Renamed meanwhile",
+        this_odds=str(shown["this_odds"]),
+        that_odds=str(shown["that_odds"]),
+        maker_liquidity=str(shown["maker_liquidity"]),
+    )
+
+    response = admin_browser.post(change_url(market), body)
+
+    assert response.status_code == 302
+    assert Market.objects.get(pk=market.pk).title == "Renamed meanwhile"
 
 
 @pytest.mark.parametrize("liquidity", ["99", "1000001"])

@@ -275,13 +275,26 @@ SPECTACULAR_SETTINGS = {
     "CAMELIZE_NAMES": False,
     # Swagger UI's sections, in this order; thisthat.openapi.TaggedAutoSchema puts each endpoint in one.
     "TAGS": [
-        {"name": "Auth", "description": "Register, log in, refresh and revoke tokens, change or reset a password."},
-        {"name": "Users", "description": "Your profile, and other users' public profiles."},
-        {"name": "Markets", "description": "The catalogue: list, search, categories, a market and its live odds."},
-        {"name": "Bets", "description": "Place a bet, list yours, cash one out."},
-        {"name": "Economy", "description": "Daily rewards, referrals, credit packs, your transactions and portfolio."},
+        {
+            "name": "Auth",
+            "description": "Register, log in (with a password or with X), refresh and revoke tokens, your sign-in "
+            "sessions, change or reset a password.",
+        },
+        {"name": "Users", "description": "Your profile (and adding a password to an X account), others' profiles."},
+        {
+            "name": "Markets",
+            "description": "The catalogue: list, search, categories, a market, its live odds and its odds history.",
+        },
+        {"name": "Bets", "description": "Quote and place a bet, list yours, cash one out."},
+        {
+            "name": "Economy",
+            "description": "Daily rewards, referrals, credit packs, your transactions and portfolio, virtual stocks.",
+        },
         {"name": "Leaderboard", "description": "Rankings by realised PnL and by volume, and your own standing."},
-        {"name": "Operations", "description": "Health and readiness probes; staff-only ingestion and monitoring."},
+        {
+            "name": "Operations",
+            "description": "Health and readiness probes; staff-only ingestion and monitoring (Polymarket, abuse).",
+        },
     ],
     # Name shared enums once, so a `status` or `type` field elsewhere can't collide with them.
     "ENUM_NAME_OVERRIDES": {
