@@ -93,8 +93,8 @@ def ledger_post(
     A credit pays off any credit debt first (economy.rules.funds_after). `enforce_cap` refuses
     credits that would lift the balance over MAX_CREDIT_BALANCE (rewards, bonuses, purchases and
     stock sales); bet payouts, refunds and cash-outs never pass it. `volume` (a bet's stake) and
-    `pnl` (a sale's realised profit) move the user's running totals in the same statement. `settlement_round` is the market's
-    round for a sale (README "Correcting a resolution").
+    `pnl` (a sale's realised profit) move the user's running totals in the same statement.
+    `settlement_round` is the market's round for a sale (README "Correcting a resolution").
 
     A suspended account is refused the kinds in SUSPENDED_REFUSES (ACCOUNT_SUSPENDED). A referred
     user's first stake of at least REFERRAL_QUALIFYING_BET qualifies their referral; the referrer is
