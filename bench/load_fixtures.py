@@ -97,10 +97,13 @@ def seed(args: argparse.Namespace) -> None:
     hot = next((m for m in tradable if m.market_type == MarketType.POLYMARKET), tradable[0])
 
     # Pending bets to cash out, interleaved across users so consecutive sales touch different users.
+    # Polymarket markets only: a bet inserted here buys no shares from a credits market's maker, so
+    # valuing or selling it there would ask the maker for shares it never sold.
+    mirrored = [market for market in tradable if market.market_type == MarketType.POLYMARKET]
     bets = []
     for _ in range(args.sell_bets_per_user):
         for user in users:
-            market = rng.choice(tradable)
+            market = rng.choice(mirrored)
             side = rng.choice(["this", "that"])
             odds = market.odds_for(side)
             bets.append(
