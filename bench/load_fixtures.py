@@ -40,6 +40,7 @@ def seed(args: argparse.Namespace) -> None:
     from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import make_password
     from django.utils import timezone
+
     from accounts.services import user_create
     from accounts.tokens import token_pair_issue
     from betting.models import Bet, BetStatus
