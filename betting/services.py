@@ -184,8 +184,7 @@ def bet_sell(
     odds), so buying and selling back at once never returns more than the stake."""
     bet = bet_get_for_user(user_id=user_id, bet_id=bet_id)
     market = market_lock_for_trade(market_id=bet.market_id)
-    bet = Bet.objects.select_for_update().get(pk=bet.pk)
-    if bet.status != BetStatus.PENDING:
+    if bet.status != BetStatus.PENDING:  # settled or sold before the market lock: final either way
         raise BetNotSellable(details={"status": bet.status})
     now = timezone.now()
     try:
@@ -199,8 +198,15 @@ def bet_sell(
         value = cash_out_value(bet.potential_payout, _trade_odds(market, bet.side, now=now))
     if expected_value is not None and value_fell_too_far(value, expected_value):
         raise OddsChanged(details={"currentValue": value, "expectedValue": expected_value})
+    # Sold only while still pending: the UPDATE takes the bet's row lock (after the market's, the
+    # lock order) and re-checks the status on the latest version, so of two sales at once one wins.
+    # Settlement cannot run meanwhile: it needs the market lock exclusively.
+    sold = Bet.objects.filter(pk=bet.pk, status=BetStatus.PENDING).update(
+        status=BetStatus.SOLD, actual_payout=value, resolved_at=now
+    )
+    if not sold:
+        raise BetNotSellable(details={"status": Bet.objects.values_list("status", flat=True).get(pk=bet.pk)})
     bet.status, bet.actual_payout, bet.resolved_at = BetStatus.SOLD, value, now
-    bet.save(update_fields=["status", "actual_payout", "resolved_at"])
     entry = ledger_post(
         user_id=user_id,
         amount=value,
