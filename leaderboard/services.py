@@ -28,23 +28,42 @@ RUNS_KEPT_FOR = timedelta(days=7)
 # its own users: RANK() gives ties one rank and skips (1, 2, 2, 4), ROW_NUMBER() the place a page
 # is read by. Cancelled bets are refunds: no PnL, so they rank no one on the PnL board.
 _STANDINGS_SQL = """
+CREATE TEMPORARY TABLE new_standing AS
 WITH a AS (
     SELECT b.user_id, {per_period}
     FROM {bet} b JOIN {user} u ON u.id = b.user_id AND {ranked_user}
     GROUP BY b.user_id
 )
-INSERT INTO {standing} (period, user_id, pnl, volume, pnl_rank, volume_rank, pnl_position, volume_position,
-                        computed_at)
 SELECT p.period, p.user_id, p.pnl, p.volume,
-       CASE WHEN p.settled THEN RANK() OVER (PARTITION BY p.period, p.settled ORDER BY p.pnl DESC) END,
-       CASE WHEN p.placed THEN RANK() OVER (PARTITION BY p.period, p.placed ORDER BY p.volume DESC) END,
+       CASE WHEN p.settled THEN RANK() OVER (PARTITION BY p.period, p.settled ORDER BY p.pnl DESC) END AS pnl_rank,
+       CASE WHEN p.placed THEN RANK() OVER (PARTITION BY p.period, p.placed ORDER BY p.volume DESC) END
+           AS volume_rank,
        CASE WHEN p.settled THEN ROW_NUMBER() OVER (PARTITION BY p.period, p.settled ORDER BY p.pnl DESC, p.user_id)
-       END,
+       END AS pnl_position,
        CASE WHEN p.placed THEN ROW_NUMBER() OVER (PARTITION BY p.period, p.placed ORDER BY p.volume DESC, p.user_id)
-       END,
-       %(now)s
+       END AS volume_position
 FROM ({periods}) p
 WHERE p.settled OR p.placed
+"""
+# Only what changed is written (a run after a few bets rewrites the rows whose place moved, not all
+# of them): rows that are new or differ, then rows no longer on any board. `computed_at` is the run
+# that last changed the row. (WHERE true: SQLite's upsert after INSERT ... SELECT needs a WHERE.)
+_STANDINGS_UPSERT_SQL = """
+INSERT INTO {standing} (period, user_id, pnl, volume, pnl_rank, volume_rank, pnl_position, volume_position,
+                        computed_at)
+SELECT n.*, %(now)s FROM new_standing n WHERE true
+ON CONFLICT (period, user_id) DO UPDATE SET
+    pnl = excluded.pnl, volume = excluded.volume, pnl_rank = excluded.pnl_rank, volume_rank = excluded.volume_rank,
+    pnl_position = excluded.pnl_position, volume_position = excluded.volume_position,
+    computed_at = excluded.computed_at
+WHERE ({standing}.pnl, {standing}.volume, {standing}.pnl_rank, {standing}.volume_rank, {standing}.pnl_position,
+       {standing}.volume_position)
+      IS DISTINCT FROM (excluded.pnl, excluded.volume, excluded.pnl_rank, excluded.volume_rank,
+                        excluded.pnl_position, excluded.volume_position)
+"""
+_STANDINGS_GONE_SQL = """
+DELETE FROM {standing}
+WHERE NOT EXISTS (SELECT 1 FROM new_standing n WHERE n.period = {standing}.period AND n.user_id = {standing}.user_id)
 """
 # Per period: the PnL realised in it and whether any bet was settled or sold in it; the same for
 # the volume placed. `{p}` is the period's name, our own enum value.
@@ -93,7 +112,8 @@ def _sql(template: str) -> str:
 
 
 def _standings_replace(*, now: datetime, started: float) -> RankingRun:
-    """Replace every period's standings from one snapshot of the bets and record the run."""
+    """Bring every period's standings to one snapshot of the bets (writing only what changed) and record
+    the run."""
     outermost = not connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -103,8 +123,10 @@ def _standings_replace(*, now: datetime, started: float) -> RankingRun:
                 # transaction (tests), the caller's isolation applies.
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             cursor.execute("SET LOCAL work_mem = '64MB'")  # window sorts in memory, not on disk
-        cursor.execute(f"DELETE FROM {Standing._meta.db_table}")
-        cursor.execute(_sql(_STANDINGS_SQL), {"now": now, **{p: period_start(p, now=now) for p in Period.values}})
+        cursor.execute(_sql(_STANDINGS_SQL), {p: period_start(p, now=now) for p in Period.values})
+        cursor.execute(_sql(_STANDINGS_UPSERT_SQL), {"now": now})
+        cursor.execute(_sql(_STANDINGS_GONE_SQL))
+        cursor.execute("DROP TABLE new_standing")
         ranked = {period: dict.fromkeys(BOARD_RANK_FIELD, 0) for period in Period.values}
         for row in Standing.objects.values("period").annotate(pnl=Count("pnl_rank"), volume=Count("volume_rank")):
             ranked[row["period"]] = {"pnl": row["pnl"], "volume": row["volume"]}
