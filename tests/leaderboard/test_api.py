@@ -526,3 +526,17 @@ def test_the_pages_of_a_board_add_up_to_its_total_after_someone_registers(field,
     assert len(first["leaderboard"]) == first["total"]
     assert len(walked) == first["total"]
     assert [row["user"]["id"] for row in walked] == [row["user"]["id"] for row in first["leaderboard"]]
+
+
+@BOARDS
+def test_a_page_beyond_the_cached_blocks_is_one_query_by_place_not_an_offset_scan(field, small_blocks, api_client, url):
+    """Any depth costs the same: the rows whose place is in (offset, offset + limit], from the index."""
+    ranks_recompute()
+
+    with CaptureQueriesContext(connection) as read:
+        body = api_client.get(url, {"limit": 2, "offset": 3}).json()
+
+    (sql,) = [query["sql"] for query in read.captured_queries]
+    assert f'"{whole(url)}_position" > 3' in sql and f'"{whole(url)}_position" <= 5' in sql
+    assert "OFFSET" not in sql.upper()
+    assert api_rows(body) == expected_board(whole(url), "all", NOW)[3:5]
