@@ -40,9 +40,9 @@ def seed(args: argparse.Namespace) -> None:
     from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import make_password
     from django.utils import timezone
-    from rest_framework_simplejwt.tokens import AccessToken
 
     from accounts.services import user_create
+    from accounts.tokens import token_pair_issue
     from betting.models import Bet, BetStatus
     from betting.rules import payout_for
     from economy.models import LedgerKind
@@ -56,7 +56,8 @@ def seed(args: argparse.Namespace) -> None:
     user_model = get_user_model()
 
     def token(user) -> str:
-        return str(AccessToken.for_user(user))
+        # A signed-in session's access token: the bearer check refuses tokens without a session.
+        return token_pair_issue(user=user).access_token
 
     staff = user_create(username="loadstaff", email="loadstaff@bench.test", password=None, is_staff=True)
     users = [
@@ -97,10 +98,13 @@ def seed(args: argparse.Namespace) -> None:
     hot = next((m for m in tradable if m.market_type == MarketType.POLYMARKET), tradable[0])
 
     # Pending bets to cash out, interleaved across users so consecutive sales touch different users.
+    # Polymarket markets only: a bet inserted here buys no shares from a credits market's maker, so
+    # valuing or selling it there would ask the maker for shares it never sold.
+    mirrored = [market for market in tradable if market.market_type == MarketType.POLYMARKET]
     bets = []
     for _ in range(args.sell_bets_per_user):
         for user in users:
-            market = rng.choice(tradable)
+            market = rng.choice(mirrored)
             side = rng.choice(["this", "that"])
             odds = market.odds_for(side)
             bets.append(

@@ -10,7 +10,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
@@ -184,8 +184,7 @@ def bet_sell(
     odds), so buying and selling back at once never returns more than the stake."""
     bet = bet_get_for_user(user_id=user_id, bet_id=bet_id)
     market = market_lock_for_trade(market_id=bet.market_id)
-    bet = Bet.objects.select_for_update().get(pk=bet.pk)
-    if bet.status != BetStatus.PENDING:
+    if bet.status != BetStatus.PENDING:  # settled or sold before the market lock: final either way
         raise BetNotSellable(details={"status": bet.status})
     now = timezone.now()
     try:
@@ -199,8 +198,15 @@ def bet_sell(
         value = cash_out_value(bet.potential_payout, _trade_odds(market, bet.side, now=now))
     if expected_value is not None and value_fell_too_far(value, expected_value):
         raise OddsChanged(details={"currentValue": value, "expectedValue": expected_value})
+    # Sold only while still pending: the UPDATE takes the bet's row lock (after the market's, the
+    # lock order) and re-checks the status on the latest version, so of two sales at once one wins.
+    # Settlement cannot run meanwhile: it needs the market lock exclusively.
+    sold = Bet.objects.filter(pk=bet.pk, status=BetStatus.PENDING).update(
+        status=BetStatus.SOLD, actual_payout=value, resolved_at=now
+    )
+    if not sold:
+        raise BetNotSellable(details={"status": Bet.objects.values_list("status", flat=True).get(pk=bet.pk)})
     bet.status, bet.actual_payout, bet.resolved_at = BetStatus.SOLD, value, now
-    bet.save(update_fields=["status", "actual_payout", "resolved_at"])
     entry = ledger_post(
         user_id=user_id,
         amount=value,
@@ -263,32 +269,68 @@ def _settled_values(outcome: str) -> dict:
     }
 
 
+# One statement marks a chunk of pending bets (locked in id order, after the market) and returns what
+# the ledger needs; no bet is read twice and no model instance is built per bet.
+_SETTLE_CHUNK_SQL = """
+UPDATE {bet} SET status = CASE WHEN %(invalid)s THEN %(cancelled)s WHEN side = %(outcome)s THEN %(won)s
+                               ELSE %(lost)s END,
+                 actual_payout = CASE WHEN %(invalid)s THEN amount WHEN side = %(outcome)s THEN potential_payout
+                                      ELSE 0 END,
+                 resolved_at = %(now)s
+WHERE id IN (SELECT id FROM {bet} WHERE market_id = %(market_id)s AND status = %(pending)s
+             ORDER BY id LIMIT %(chunk_size)s FOR UPDATE)
+RETURNING id, user_id, status, amount, actual_payout
+"""
+
+
+@dataclass(frozen=True)
+class _SettledBet:
+    id: UUID
+    user_id: UUID
+    status: str
+    amount: Decimal
+    actual_payout: Decimal
+
+
+def _settled_chunk_mark(*, market: Market, chunk_size: int) -> list[_SettledBet]:
+    if connection.vendor != "postgresql":  # SQLite (embedded mode): no FOR UPDATE, the same in three statements
+        pending = Bet.objects.filter(market_id=market.pk, status=BetStatus.PENDING).order_by("id")
+        ids = list(pending.values_list("id", flat=True)[:chunk_size])
+        Bet.objects.filter(pk__in=ids).update(resolved_at=timezone.now(), **_settled_values(market.resolution))
+        columns = ("id", "user_id", "status", "amount", "actual_payout")
+        return [_SettledBet(*row) for row in Bet.objects.filter(pk__in=ids).values_list(*columns)]
+    params = {
+        "invalid": market.resolution == Resolution.INVALID,
+        "outcome": market.resolution,
+        "now": timezone.now(),
+        "market_id": market.pk,
+        "chunk_size": chunk_size,
+        **{status: getattr(BetStatus, status.upper()).value for status in ("pending", "won", "lost", "cancelled")},
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_SETTLE_CHUNK_SQL.format(bet=Bet._meta.db_table), params)
+        return [_SettledBet(*row) for row in cursor.fetchall()]
+
+
 @transaction.atomic
-def _settle_chunk(*, market_id: UUID, settlement_round: int, chunk_size: int) -> list[Bet]:
+def _settle_chunk(*, market_id: UUID, settlement_round: int, chunk_size: int) -> list[_SettledBet]:
     """Settle up to `chunk_size` pending bets in one transaction: all of them, or none. Nothing when
     the market was unresolved since the settlement began (its round moved on)."""
     market = market_lock(market_id=market_id, exclusive=True)  # one chunk at a time, after sales in flight
     if market.status not in SETTLED_STATUSES or market.settlement_round != settlement_round:
         return []
-    ids = list(
-        Bet.objects.select_for_update()
-        .filter(market_id=market_id, status=BetStatus.PENDING)
-        .order_by("id")
-        .values_list("id", flat=True)[:chunk_size]
-    )
-    if not ids:
+    bets = sorted(_settled_chunk_mark(market=market, chunk_size=chunk_size), key=lambda bet: (bet.user_id, bet.id))
+    if not bets:
         return []
-    Bet.objects.filter(pk__in=ids).update(resolved_at=timezone.now(), **_settled_values(market.resolution))
-    bets = list(Bet.objects.filter(pk__in=ids).order_by("user_id", "id"))
     kind = LedgerKind.BET_REFUND if market.resolution == Resolution.INVALID else LedgerKind.BET_PAYOUT
-    label = "Refund" if kind == LedgerKind.BET_REFUND else "Payout"
+    description = f"{'Refund' if kind == LedgerKind.BET_REFUND else 'Payout'}: {market.title}"[:255]
     postings = [
         Posting(
             user_id=bet.user_id,
             amount=bet.actual_payout,
             kind=kind,
             reference_id=bet.id,
-            description=f"{label}: {market.title}"[:255],
+            description=description,
             settlement_round=settlement_round,
         )
         for bet in bets

@@ -5,6 +5,7 @@ import logging
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -13,7 +14,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from rest_framework import serializers
@@ -73,7 +74,13 @@ def _check_posting(amount: Decimal, kind: str, reference_id: UUID | None, revers
         raise ValueError(f"a {kind} posting {'needs' if kind in REVERSALS else 'cannot have'} a row it reverses")
 
 
-@transaction.atomic
+def _transaction():
+    """The caller's transaction when there is one, else a new one. The ledger's writes come after
+    every check, in one statement that cannot half-happen (a duplicate is skipped by ON CONFLICT,
+    not raised), so a refusal leaves nothing to roll back: no savepoint (two round trips) per call."""
+    return nullcontext() if transaction.get_connection().in_atomic_block else transaction.atomic()
+
+
 def ledger_post(
     *,
     user_id: UUID,
@@ -99,10 +106,66 @@ def ledger_post(
     A suspended account is refused the kinds in SUSPENDED_REFUSES (ACCOUNT_SUSPENDED). A referred
     user's first stake of at least REFERRAL_QUALIFYING_BET qualifies their referral; the referrer is
     paid (or not) after commit. Both facts come with the row lock: no query of their own.
+
+    Two statements: the row lock (with everything the checks need), then the ledger row and the
+    balance in one. Inside a caller's transaction a refusal (DUPLICATE_POSTING included) leaves it
+    as it was, so the caller may go on.
     """
     _check_posting(amount, kind, reference_id, None)
-    users = get_user_model().objects
-    locked = user_lock(user_id=user_id)
+    with _transaction():
+        return _ledger_post_locked(
+            user_id=user_id,
+            locked=user_lock(user_id=user_id),
+            amount=amount,
+            kind=kind,
+            reference_id=reference_id,
+            description=description,
+            enforce_cap=enforce_cap,
+            volume=volume,
+            pnl=pnl,
+            created_by_id=created_by_id,
+            settlement_round=settlement_round,
+        )
+
+
+# The ledger row and the balance in one statement. ON CONFLICT DO NOTHING: a posting the unique
+# constraints refuse inserts nothing, so the UPDATE (which needs the new row) changes nothing either
+# and the caller's transaction stays usable; the service turns "no row" into DUPLICATE_POSTING.
+_POST_SQL = """
+WITH entry AS (
+    INSERT INTO {ledger} (user_id, amount, kind, reference_id, balance_after, debt_after, settlement_round,
+                          description, created_by_id, created_at)
+    VALUES (%(user_id)s, %(amount)s, %(kind)s, %(reference_id)s, %(balance)s, %(debt)s, %(settlement_round)s,
+            %(description)s, %(created_by_id)s, %(created_at)s)
+    ON CONFLICT DO NOTHING
+    RETURNING id
+), account AS (
+    UPDATE {user} SET credit_balance = %(balance)s, credit_debt = %(debt)s,
+                      total_volume = total_volume + %(volume)s, overall_pnl = overall_pnl + %(pnl)s{also}
+    WHERE id = %(user_id)s AND EXISTS (SELECT FROM entry)
+)
+SELECT id FROM entry
+"""
+
+
+def _ledger_post_locked(
+    *,
+    user_id: UUID,
+    locked: LockedBalance,
+    amount: Decimal,
+    kind: LedgerKind,
+    reference_id: UUID | None = None,
+    description: str = "",
+    enforce_cap: bool = False,
+    volume: Decimal = Decimal(0),
+    pnl: Decimal = Decimal(0),
+    created_by_id: UUID | None = None,
+    settlement_round: int = 0,
+    also_set: Mapping[str, object] | None = None,
+) -> LedgerEntry:
+    """`ledger_post` for a caller that holds the user's row lock (`locked`, as the lock returned it,
+    with no balance change since). `also_set` writes other columns of the row in the same UPDATE
+    (economy's own: the daily reward's copy of the streak)."""
     if kind in SUSPENDED_REFUSES:
         ensure_not_suspended(locked)
     funds = funds_after(Funds(locked.balance, locked.debt), amount, may_leave_debt=kind in MAY_LEAVE_DEBT)
@@ -110,26 +173,67 @@ def ledger_post(
         raise InsufficientBalance(details={"balance": locked.balance})
     if enforce_cap and amount > 0 and funds.balance > settings.MAX_CREDIT_BALANCE:
         raise BalanceLimit(details={"balance": locked.balance, "maxBalance": settings.MAX_CREDIT_BALANCE})
-    try:
-        with transaction.atomic():
-            entry = LedgerEntry.objects.create(
-                user_id=user_id,
-                amount=amount,
-                kind=kind,
-                reference_id=reference_id,
-                balance_after=funds.balance,
-                debt_after=funds.debt,
-                settlement_round=settlement_round,
-                description=description,
-                created_by_id=created_by_id,
-            )
-    except IntegrityError as exc:  # the once-per-reference constraints have the last word
-        raise DuplicateLedgerPosting(details={"kind": kind, "referenceId": reference_id}) from exc
-    totals = {"total_volume": F("total_volume") + volume, "overall_pnl": F("overall_pnl") + pnl}
-    if kind == LedgerKind.BET_PLACED and locked.referral_pending and -amount >= settings.REFERRAL_QUALIFYING_BET:
-        totals["referral_pending"] = False
+    also = dict(also_set or {})
+    qualifies = (
+        kind == LedgerKind.BET_PLACED and locked.referral_pending and -amount >= settings.REFERRAL_QUALIFYING_BET
+    )
+    if qualifies:
+        also["referral_pending"] = False
+    entry = LedgerEntry(
+        user_id=user_id,
+        amount=amount,
+        kind=kind,
+        reference_id=reference_id,
+        balance_after=funds.balance,
+        debt_after=funds.debt,
+        settlement_round=settlement_round,
+        description=description,
+        created_by_id=created_by_id,
+        created_at=timezone.now(),
+    )
+    sql = _POST_SQL.format(
+        ledger=LedgerEntry._meta.db_table,
+        user=get_user_model()._meta.db_table,
+        also="".join(f", {column} = %(also_{column})s" for column in also),  # our own column names
+    )
+    params = {
+        "user_id": user_id,
+        "amount": amount,
+        "kind": kind,
+        "reference_id": reference_id,
+        "balance": funds.balance,
+        "debt": funds.debt,
+        "settlement_round": settlement_round,
+        "description": description,
+        "created_by_id": created_by_id,
+        "created_at": entry.created_at,
+        "volume": volume,
+        "pnl": pnl,
+        **{f"also_{column}": value for column, value in also.items()},
+    }
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        if row is None:  # the once-per-reference constraints have the last word
+            raise DuplicateLedgerPosting(details={"kind": kind, "referenceId": reference_id})
+        entry.pk = row[0]
+        entry._state.adding = False
+    else:  # SQLite (embedded mode) has no data-modifying WITH: the same in two statements
+        try:
+            with transaction.atomic():
+                entry.save(force_insert=True)
+        except IntegrityError as exc:
+            raise DuplicateLedgerPosting(details={"kind": kind, "referenceId": reference_id}) from exc
+        get_user_model().objects.filter(pk=user_id).update(
+            credit_balance=funds.balance,
+            credit_debt=funds.debt,
+            total_volume=F("total_volume") + volume,
+            overall_pnl=F("overall_pnl") + pnl,
+            **also,
+        )
+    if qualifies:
         _referral_qualify(referred_id=user_id, bet_id=reference_id, at=entry.created_at)
-    users.filter(pk=user_id).update(credit_balance=funds.balance, credit_debt=funds.debt, **totals)
     return entry
 
 
@@ -156,7 +260,6 @@ class PostedBatch:
     debt_added: Decimal = Decimal(0)  # what clawbacks in the batch took beyond balances
 
 
-@transaction.atomic
 def ledger_post_many(
     *,
     postings: Sequence[Posting],
@@ -174,55 +277,106 @@ def ledger_post_many(
     pnl = pnl or {}
     for posting in postings:
         _check_posting(posting.amount, posting.kind, posting.reference_id, posting.reverses_id)
-    user_model = get_user_model()
-    user_ids = sorted({posting.user_id for posting in postings} | set(pnl))
-    if not user_ids:
-        return PostedBatch(0)
-    locked = users_lock(user_ids=user_ids)
-    funds = {pk: Funds(row.balance, row.debt) for pk, row in locked.items()}
-    now = timezone.now()
-    entries = []
-    debt_added = Decimal(0)
-    for posting in postings:
-        before = funds[posting.user_id]
-        after = funds_after(before, posting.amount, may_leave_debt=posting.kind in MAY_LEAVE_DEBT)
-        if after is None:
-            raise InsufficientBalance(details={"userId": posting.user_id})
-        debt_added += max(after.debt - before.debt, Decimal(0))
-        funds[posting.user_id] = after
-        entries.append(
-            LedgerEntry(
-                user_id=posting.user_id,
-                amount=posting.amount,
-                kind=posting.kind,
-                reference_id=posting.reference_id,
-                balance_after=after.balance,
-                debt_after=after.debt,
-                settlement_round=posting.settlement_round,
-                reverses_id=posting.reverses_id,
-                description=posting.description,
-                created_by_id=created_by_id,
-                created_at=now,
+    with _transaction():
+        user_ids = sorted({posting.user_id for posting in postings} | set(pnl))
+        if not user_ids:
+            return PostedBatch(0)
+        locked = users_lock(user_ids=user_ids)
+        funds = {pk: Funds(row.balance, row.debt) for pk, row in locked.items()}
+        rows = []
+        debt_added = Decimal(0)
+        for posting in postings:
+            before = funds[posting.user_id]
+            after = funds_after(before, posting.amount, may_leave_debt=posting.kind in MAY_LEAVE_DEBT)
+            if after is None:
+                raise InsufficientBalance(details={"userId": posting.user_id})
+            debt_added += max(after.debt - before.debt, Decimal(0))
+            funds[posting.user_id] = after
+            rows.append(
+                (
+                    posting.user_id,
+                    posting.amount,
+                    posting.kind,
+                    posting.reference_id,
+                    after.balance,
+                    after.debt,
+                    posting.settlement_round,
+                    posting.reverses_id,
+                    posting.description,
+                )
             )
+        balances = {pk: (funds[pk], pnl.get(pk, Decimal(0))) for pk in user_ids}
+        if rows:
+            try:
+                with transaction.atomic():
+                    _ledger_rows_insert(rows, created_by_id=created_by_id, created_at=timezone.now())
+            except IntegrityError as exc:
+                raise DuplicateLedgerPosting() from exc
+        _balances_write(balances, locked)
+        return PostedBatch(len(rows), debt_added)
+
+
+# One statement per batch whatever its size: rows passed as arrays and unnested (no per-row SQL).
+_ROWS_INSERT_SQL = """
+INSERT INTO {ledger} (user_id, amount, kind, reference_id, balance_after, debt_after, settlement_round,
+                      reverses_id, description, created_by_id, created_at)
+SELECT t.*, %s, %s FROM unnest(%s::uuid[], %s::numeric[], %s::text[], %s::uuid[], %s::numeric[], %s::numeric[],
+                               %s::integer[], %s::bigint[], %s::text[]) AS t
+"""
+_BALANCES_SQL = """
+UPDATE {user} SET credit_balance = t.balance, credit_debt = t.debt, overall_pnl = overall_pnl + t.pnl
+FROM unnest(%s::uuid[], %s::numeric[], %s::numeric[], %s::numeric[]) AS t(id, balance, debt, pnl)
+WHERE {user}.id = t.id
+"""
+
+
+_ROW_COLUMNS = ("user_id", "amount", "kind", "reference_id", "balance_after", "debt_after", "settlement_round")
+_ROW_COLUMNS += ("reverses_id", "description")
+
+
+def _ledger_rows_insert(rows: Sequence[tuple], *, created_by_id: UUID | None, created_at: datetime) -> None:
+    """Insert ledger rows given as tuples of _ROW_COLUMNS (no model instance per row)."""
+    if connection.vendor != "postgresql":  # SQLite (embedded mode) has no arrays
+        extra = {"created_by_id": created_by_id, "created_at": created_at}
+        LedgerEntry.objects.bulk_create(
+            [LedgerEntry(**dict(zip(_ROW_COLUMNS, row, strict=True)), **extra) for row in rows]
         )
-    try:
-        with transaction.atomic():
-            LedgerEntry.objects.bulk_create(entries)
-    except IntegrityError as exc:
-        raise DuplicateLedgerPosting() from exc
-    user_model.objects.bulk_update(
-        [
-            user_model(
-                pk=pk,
-                credit_balance=funds[pk].balance,
-                credit_debt=funds[pk].debt,
-                overall_pnl=locked[pk].overall_pnl + pnl.get(pk, Decimal(0)),
-            )
-            for pk in user_ids
-        ],
-        ["credit_balance", "credit_debt", "overall_pnl"],
-    )
-    return PostedBatch(len(entries), debt_added)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _ROWS_INSERT_SQL.format(ledger=LedgerEntry._meta.db_table),
+            [created_by_id, created_at, *(list(column) for column in zip(*rows, strict=True))],
+        )
+
+
+def _balances_write(balances: Mapping[UUID, tuple[Funds, Decimal]], locked: Mapping[UUID, LockedBalance]) -> None:
+    """Each locked user's new balance and debt, and their realised PnL moved by the given amount."""
+    user_model = get_user_model()
+    if connection.vendor != "postgresql":
+        user_model.objects.bulk_update(
+            [
+                user_model(
+                    pk=pk,
+                    credit_balance=funds.balance,
+                    credit_debt=funds.debt,
+                    overall_pnl=locked[pk].overall_pnl + pnl,
+                )
+                for pk, (funds, pnl) in balances.items()
+            ],
+            ["credit_balance", "credit_debt", "overall_pnl"],
+        )
+        return
+    ids = list(balances)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _BALANCES_SQL.format(user=user_model._meta.db_table),
+            [
+                ids,
+                [balances[pk][0].balance for pk in ids],
+                [balances[pk][0].debt for pk in ids],
+                [balances[pk][1] for pk in ids],
+            ],
+        )
 
 
 def ledger_reverse_many(
@@ -295,34 +449,51 @@ def daily_reward_claim(*, user_id: UUID, now: datetime | None = None, client: Cl
     nothing is recorded; a suspended account is ACCOUNT_SUSPENDED.
     """
     now = now or timezone.now()
-    ensure_not_suspended(user_lock(user_id=user_id))
+    locked = user_lock(user_id=user_id)
+    ensure_not_suspended(locked)
     state = daily_reward_state(user_id=user_id, now=now)
     if not state.can_claim:
         raise _already_claimed(state.next_claim_available)
-    try:
-        with transaction.atomic():
-            reward = DailyReward.objects.create(
-                user_id=user_id,
-                streak_day=state.next_streak_day,
-                credits_awarded=state.next_amount,
-                claimed_on=utc_day(now),
-                claimed_at=now,
-            )
-    except IntegrityError as exc:  # the database says today is taken
-        raise _already_claimed(utc_midnight(utc_day(now) + timedelta(days=1))) from exc
-    activity_record(kind=ActivityKind.DAILY_REWARD, user_id=user_id, client=client, reference_id=reward.pk, at=now)
-    entry = ledger_post(
+    reward = DailyReward(
         user_id=user_id,
+        streak_day=state.next_streak_day,
+        credits_awarded=state.next_amount,
+        claimed_on=utc_day(now),
+        claimed_at=now,
+    )
+    if not _insert_unless_conflict(reward):  # the database says today is taken
+        raise _already_claimed(utc_midnight(utc_day(now) + timedelta(days=1)))
+    activity_record(kind=ActivityKind.DAILY_REWARD, user_id=user_id, client=client, reference_id=reward.pk, at=now)
+    entry = _ledger_post_locked(
+        user_id=user_id,
+        locked=locked,
         amount=reward.credits_awarded,
         kind=LedgerKind.DAILY_REWARD,
         reference_id=reward.pk,
         description=f"Daily reward, day {reward.streak_day} of your streak",
         enforce_cap=True,
+        # The profile's copy of the streak (dailyStreak, lastDailyRewardAt), in the balance's UPDATE.
+        also_set={"daily_streak": reward.streak_day, "last_daily_reward_at": now},
     )
-    # The profile's copy of the streak (dailyStreak, lastDailyRewardAt); never the balance.
-    get_user_model().objects.filter(pk=user_id).update(daily_streak=reward.streak_day, last_daily_reward_at=now)
     state = daily_reward_state(user_id=user_id, now=now, last=reward)
     return DailyRewardClaim(reward=reward, new_balance=entry.balance_after, state=state)
+
+
+def _insert_unless_conflict(row: DailyReward) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING: False when a unique constraint refused the row. No savepoint
+    (and no aborted transaction to roll back), unlike catching the IntegrityError."""
+    fields = list(row._meta.concrete_fields)
+    values = [field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields]
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {row._meta.db_table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
+            " ON CONFLICT DO NOTHING RETURNING 1",
+            values,
+        )
+        inserted = cursor.fetchone() is not None
+    row._state.adding = not inserted
+    return inserted
 
 
 def _iso(moment: datetime) -> str:

@@ -35,8 +35,9 @@ class PnlBoardApi(APIView):
         operation_id="leaderboard_pnl",
         parameters=[BoardInput],
         responses={200: BoardOutput, **error_responses(400)},
-        description="Realised PnL in the period (UTC calendar windows). Ties share a rank (1, 2, 2, 4); users "
-        "with no bets in the period come after everyone who has. As of `updatedAt`, the last recomputation.",
+        description="Realised PnL in the period (UTC calendar windows). Lists only the users with a bet settled "
+        "(won or lost) or sold in the period; `total` counts them. Ties share a rank (1, 2, 2, 4). As of "
+        "`updatedAt`, the last recomputation.",
     )
     def get(self, request):
         return _board(request, "pnl")
@@ -49,7 +50,8 @@ class VolumeBoardApi(APIView):
         operation_id="leaderboard_volume",
         parameters=[BoardInput],
         responses={200: BoardOutput, **error_responses(400)},
-        description="Credits bet in the period; same ranking rules as the PnL board.",
+        description="Credits bet in the period. Lists only the users who placed a bet in the period; `total` "
+        "counts them. Same ranking rules as the PnL board.",
     )
     def get(self, request):
         return _board(request, "volume")
@@ -60,6 +62,8 @@ class MyStandingApi(APIView):
         operation_id="leaderboard_me",
         parameters=[PeriodInput],
         responses={200: UserStandingOutput, **error_responses(400, 401)},
+        description="The caller's rank and value on each board for the period; `rank` is null (and `value` 0) "
+        "on a board that does not list them (no bet placed, or none settled or sold, in the period).",
     )
     def get(self, request):
         query = PeriodInput(data=request.query_params)

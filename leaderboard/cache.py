@@ -14,7 +14,8 @@ PAGE_SECONDS = 30 * 60
 PREFILLED_LIMIT = 100  # each run fills the first block of every board (the default page)
 BLOCK_ROWS = 100
 CACHED_BLOCKS = 10  # the top 1,000 rows of each board and period
-_LATEST_RUN_KEY = "leaderboard:latest-run"
+# Versioned: a run cached by an older layout of `RankingRun.ranked` is never read as this one.
+_LATEST_RUN_KEY = "leaderboard:latest-run:2"
 _REQUESTED_KEY = "leaderboard:recompute-requested"
 
 

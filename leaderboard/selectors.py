@@ -11,6 +11,7 @@ from . import cache as board_cache
 from .models import RankingRun, Standing
 
 BOARD_RANK_FIELD = {"pnl": "pnl_rank", "volume": "volume_rank"}
+BOARD_PLACE_FIELD = {"pnl": "pnl_position", "volume": "volume_position"}
 
 
 def ranked_users() -> QuerySet:
@@ -28,34 +29,16 @@ def _row(rank: int, user_id: UUID, username: str, pnl: Decimal, volume: Decimal)
     return {"rank": rank, "user": {"id": user_id, "username": username}, "pnl": pnl, "volume": volume}
 
 
-def board_rows(board: str, period: str, limit: int, offset: int, *, run: RankingRun) -> list[dict]:
-    """One page of a board: the ranked users (an index range scan over the standings), then the
-    users without bets in the period, who share the next rank (ordered by id so pages are stable)."""
-    rank_field = BOARD_RANK_FIELD[board]
-    ranked = run.ranked.get(period, 0)
-    rows = (
-        [
-            _row(getattr(standing, rank_field), standing.user_id, standing.user.username, standing.pnl, standing.volume)
-            for standing in Standing.objects.filter(period=period)
-            .select_related("user")
-            .only("pnl", "volume", rank_field, "user__username")
-            .order_by(rank_field, "user_id")[offset : offset + limit]
-        ]
-        if offset < ranked
-        else []
+def board_rows(board: str, period: str, limit: int, offset: int) -> list[dict]:
+    """One page of a board: the users ranked on it, by place (an index range scan over the standings
+    at any depth: `(offset, offset + limit]` on the place column)."""
+    rank_field, place_field = BOARD_RANK_FIELD[board], BOARD_PLACE_FIELD[board]
+    standings = (
+        Standing.objects.filter(period=period, **{f"{place_field}__gt": offset, f"{place_field}__lte": offset + limit})
+        .order_by(place_field)
+        .values_list(rank_field, "user_id", "user__username", "pnl", "volume")
     )
-    missing = limit - len(rows)
-    if missing > 0:
-        start = max(offset - ranked, 0)
-        unranked = (
-            ranked_users()
-            .filter(created_at__lte=run.computed_at)
-            .exclude(pk__in=Standing.objects.filter(period=period).values("user_id"))
-            .order_by("pk")
-            .values_list("pk", "username")[start : start + missing]
-        )
-        rows += [_row(ranked + 1, pk, username, Decimal(0), Decimal(0)) for pk, username in unranked]
-    return rows
+    return [_row(*row) for row in standings]
 
 
 @dataclass(frozen=True)
@@ -71,9 +54,9 @@ def board_page(*, board: str, period: str, limit: int, offset: int) -> BoardPage
     if run is None:
         return BoardPage(rows=[], total=0, updated_at=None)
     rows = board_cache.page(
-        board, period, limit, offset, run=run, load=lambda size, start: board_rows(board, period, size, start, run=run)
+        board, period, limit, offset, run=run, load=lambda size, start: board_rows(board, period, size, start)
     )
-    return BoardPage(rows=rows, total=run.users, updated_at=run.computed_at)
+    return BoardPage(rows=rows, total=run.ranked[period][board], updated_at=run.computed_at)
 
 
 @dataclass(frozen=True)
@@ -91,18 +74,18 @@ class UserStanding:
 
 
 def user_standing(*, user_id: UUID, period: str) -> UserStanding:
-    """The user's ranks and values as of the latest run; without bets in the period, the shared
-    rank after everyone who has some."""
+    """The user's ranks and values as of the latest run; on a board that does not rank them (no bet
+    in the period for it), rank null and value 0."""
     run = board_cache.latest_run()
     if run is None:
         return UserStanding(Placing(None, Decimal(0)), Placing(None, Decimal(0)), 0, None)
-    standing = Standing.objects.filter(period=period, user_id=user_id).first()
-    if standing is None:
-        tail = run.ranked.get(period, 0) + 1
-        return UserStanding(Placing(tail, Decimal(0)), Placing(tail, Decimal(0)), run.users, run.computed_at)
+    standing = Standing.objects.filter(period=period, user_id=user_id).values_list(
+        "pnl_rank", "pnl", "volume_rank", "volume"
+    )
+    pnl_rank, pnl, volume_rank, volume = standing.first() or (None, Decimal(0), None, Decimal(0))
     return UserStanding(
-        Placing(standing.pnl_rank, standing.pnl),
-        Placing(standing.volume_rank, standing.volume),
+        Placing(pnl_rank, pnl if pnl_rank is not None else Decimal(0)),
+        Placing(volume_rank, volume if volume_rank is not None else Decimal(0)),
         run.users,
         run.computed_at,
     )

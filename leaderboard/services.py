@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from betting.models import REALISED_STATUSES, Bet
@@ -21,34 +22,63 @@ logger = logging.getLogger(__name__)
 
 RUNS_KEPT_FOR = timedelta(days=7)
 
-# Realised PnL and volume per user in a window, straight from the bets (never from running totals).
-# Only users who placed or settled a bet in the window get a row; RANK() gives ties one rank and
-# skips (1, 2, 2, 4). Everyone else shares the rank after them (see `selectors`).
+# Realised PnL and volume per user and period in one pass over the bets (never from running totals),
+# then both boards of every period ranked by window functions. A user gets a row in a period with a
+# bet placed in it (the volume board) or settled or sold in it (the PnL board); each board ranks only
+# its own users: RANK() gives ties one rank and skips (1, 2, 2, 4), ROW_NUMBER() the place a page
+# is read by. Cancelled bets are refunds: no PnL, so they rank no one on the PnL board.
 _STANDINGS_SQL = """
-INSERT INTO {standing} (period, user_id, pnl, volume, pnl_rank, volume_rank, computed_at)
-SELECT %(period)s, a.user_id, a.pnl, a.volume,
-       RANK() OVER (ORDER BY a.pnl DESC), RANK() OVER (ORDER BY a.volume DESC), %(now)s
-FROM (
-    SELECT b.user_id,
-           SUM(CASE WHEN b.status IN ({realised}) AND b.resolved_at >= %(start)s
-                    THEN b.actual_payout - b.amount ELSE 0 END) AS pnl,
-           SUM(CASE WHEN b.placed_at >= %(start)s THEN b.amount ELSE 0 END) AS volume
-    FROM {bet} b
-    WHERE b.placed_at >= %(start)s OR b.resolved_at >= %(start)s
+CREATE TEMPORARY TABLE new_standing AS
+WITH a AS (
+    SELECT b.user_id, {per_period}
+    FROM {bet} b JOIN {user} u ON u.id = b.user_id AND {ranked_user}
     GROUP BY b.user_id
-) a
-JOIN {user} u ON u.id = a.user_id AND {ranked_user}
+)
+SELECT p.period, p.user_id, p.pnl, p.volume,
+       CASE WHEN p.settled THEN RANK() OVER (PARTITION BY p.period, p.settled ORDER BY p.pnl DESC) END AS pnl_rank,
+       CASE WHEN p.placed THEN RANK() OVER (PARTITION BY p.period, p.placed ORDER BY p.volume DESC) END
+           AS volume_rank,
+       CASE WHEN p.settled THEN ROW_NUMBER() OVER (PARTITION BY p.period, p.settled ORDER BY p.pnl DESC, p.user_id)
+       END AS pnl_position,
+       CASE WHEN p.placed THEN ROW_NUMBER() OVER (PARTITION BY p.period, p.placed ORDER BY p.volume DESC, p.user_id)
+       END AS volume_position
+FROM ({periods}) p
+WHERE p.settled OR p.placed
 """
+# Only what changed is written (a run after a few bets rewrites the rows whose place moved, not all
+# of them): rows that are new or differ, then rows no longer on any board. `computed_at` is the run
+# that last changed the row. (WHERE true: SQLite's upsert after INSERT ... SELECT needs a WHERE.)
+_STANDINGS_UPSERT_SQL = """
+INSERT INTO {standing} (period, user_id, pnl, volume, pnl_rank, volume_rank, pnl_position, volume_position,
+                        computed_at)
+SELECT n.*, %(now)s FROM new_standing n WHERE true
+ON CONFLICT (period, user_id) DO UPDATE SET
+    pnl = excluded.pnl, volume = excluded.volume, pnl_rank = excluded.pnl_rank, volume_rank = excluded.volume_rank,
+    pnl_position = excluded.pnl_position, volume_position = excluded.volume_position,
+    computed_at = excluded.computed_at
+WHERE ({standing}.pnl, {standing}.volume, {standing}.pnl_rank, {standing}.volume_rank, {standing}.pnl_position,
+       {standing}.volume_position)
+      IS DISTINCT FROM (excluded.pnl, excluded.volume, excluded.pnl_rank, excluded.volume_rank,
+                        excluded.pnl_position, excluded.volume_position)
+"""
+_STANDINGS_GONE_SQL = """
+DELETE FROM {standing}
+WHERE NOT EXISTS (SELECT 1 FROM new_standing n WHERE n.period = {standing}.period AND n.user_id = {standing}.user_id)
+"""
+# Per period: the PnL realised in it and whether any bet was settled or sold in it; the same for
+# the volume placed. `{p}` is the period's name, our own enum value.
+_PER_PERIOD = """
+    COALESCE(SUM(b.actual_payout - b.amount) FILTER (WHERE b.status IN ({realised}) AND b.resolved_at >= %({p})s), 0)
+        AS pnl_{p},
+    COUNT(*) FILTER (WHERE b.status IN ({realised}) AND b.resolved_at >= %({p})s) > 0 AS settled_{p},
+    COALESCE(SUM(b.amount) FILTER (WHERE b.placed_at >= %({p})s), 0) AS volume_{p},
+    COUNT(*) FILTER (WHERE b.placed_at >= %({p})s) > 0 AS placed_{p}"""
 
-# Profiles show the all-time ranks; users without bets share the rank after everyone who has one,
-# and users left off the boards (staff, by LEADERBOARD_EXCLUDE_STAFF) have none. Only rows whose rank
-# changed are written.
+# Profiles show the all-time ranks: null until the user has a bet on that board, and for users left
+# off the boards (staff, by LEADERBOARD_EXCLUDE_STAFF). Only rows whose rank changed are written.
 _NEW_PROFILE_RANKS = """
-    SELECT u.id,
-           CASE WHEN {ranked_user} THEN COALESCE(s.pnl_rank, %(tail)s) END AS pnl_rank,
-           CASE WHEN {ranked_user} THEN COALESCE(s.volume_rank, %(tail)s) END AS volume_rank
+    SELECT u.id, s.pnl_rank, s.volume_rank
     FROM {user} u LEFT JOIN {standing} s ON s.user_id = u.id AND s.period = %(period)s
-    WHERE u.is_active
 """
 _CHANGED = "({user}.rank_by_pnl IS DISTINCT FROM r.pnl_rank OR {user}.rank_by_volume IS DISTINCT FROM r.volume_rank)"
 # Settlements lock users in id order; taking these rows in the same order first rules out a deadlock
@@ -65,18 +95,25 @@ WHERE {{user}}.id = r.id AND {_CHANGED}
 
 
 def _sql(template: str) -> str:
+    realised = ", ".join(f"'{status}'" for status in REALISED_STATUSES)  # our own enum values, not input
     return template.format(
+        per_period=",".join(_PER_PERIOD.format(p=period, realised=realised) for period in Period.values),
+        periods=" UNION ALL ".join(
+            f"SELECT '{p}' AS period, user_id, pnl_{p} AS pnl, settled_{p} AS settled, volume_{p} AS volume,"
+            f" placed_{p} AS placed FROM a"
+            for p in Period.values
+        ),
         standing=Standing._meta.db_table,
         user=get_user_model()._meta.db_table,
         bet=Bet._meta.db_table,
-        realised=", ".join(f"'{status}'" for status in REALISED_STATUSES),  # our own enum values, not input
         # Who the public boards list (the same rule as selectors.ranked_users); `u` is the user table.
         ranked_user="u.is_active" + (" AND NOT u.is_staff" if settings.LEADERBOARD_EXCLUDE_STAFF else ""),
     )
 
 
 def _standings_replace(*, now: datetime, started: float) -> RankingRun:
-    """Replace every period's standings from one snapshot of the bets and record the run."""
+    """Bring every period's standings to one snapshot of the bets (writing only what changed) and record
+    the run."""
     outermost = not connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -86,11 +123,13 @@ def _standings_replace(*, now: datetime, started: float) -> RankingRun:
                 # transaction (tests), the caller's isolation applies.
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             cursor.execute("SET LOCAL work_mem = '64MB'")  # window sorts in memory, not on disk
-        cursor.execute(f"DELETE FROM {Standing._meta.db_table}")
-        ranked = {}
-        for period in Period.values:
-            cursor.execute(_sql(_STANDINGS_SQL), {"period": period, "now": now, "start": period_start(period, now=now)})
-            ranked[period] = cursor.rowcount
+        cursor.execute(_sql(_STANDINGS_SQL), {p: period_start(p, now=now) for p in Period.values})
+        cursor.execute(_sql(_STANDINGS_UPSERT_SQL), {"now": now})
+        cursor.execute(_sql(_STANDINGS_GONE_SQL))
+        cursor.execute("DROP TABLE new_standing")
+        ranked = {period: dict.fromkeys(BOARD_RANK_FIELD, 0) for period in Period.values}
+        for row in Standing.objects.values("period").annotate(pnl=Count("pnl_rank"), volume=Count("volume_rank")):
+            ranked[row["period"]] = {"pnl": row["pnl"], "volume": row["volume"]}
         users = ranked_users().filter(created_at__lte=now).count()
         # Recorded with the standings it describes, so the database never pairs one with the other's run.
         RankingRun.objects.filter(computed_at__lt=now - RUNS_KEPT_FOR).delete()
@@ -100,10 +139,10 @@ def _standings_replace(*, now: datetime, started: float) -> RankingRun:
 
 
 @transaction.atomic
-def _profile_ranks_update(*, tail: int) -> None:
+def _profile_ranks_update() -> None:
     # Its own short transaction: user rows are hot (every bet locks one), so they are not held
     # for the whole run, and only rows whose rank changed are written.
-    params = {"period": Period.ALL, "tail": tail}
+    params = {"period": Period.ALL}
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":  # SQLite has no row locks (and no FOR UPDATE)
             cursor.execute(_sql(_LOCK_CHANGED_PROFILES_SQL), params)
@@ -123,7 +162,7 @@ def ranks_recompute() -> RankingRun | None:
         for board in BOARD_RANK_FIELD:  # the first page of every board is ready before anyone asks
             for period in Period.values:
                 board_page(board=board, period=period, limit=board_cache.PREFILLED_LIMIT, offset=0)
-        _profile_ranks_update(tail=run.ranked[Period.ALL] + 1)
+        _profile_ranks_update()
         run.duration_seconds = time.monotonic() - started
         RankingRun.objects.filter(pk=run.pk).update(duration_seconds=run.duration_seconds)
     logger.info(

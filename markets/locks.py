@@ -51,30 +51,41 @@ def market_lock(*, market_id: str | UUID, exclusive: bool) -> Market:
     return _row_lock(pk, exclusive=exclusive)
 
 
+# The fair advisory lock (exclusive on a credits market, shared otherwise) and the row lock of the
+# same mode, in one statement: `kind` reads the (immutable) type and takes the advisory lock, then
+# the branch of that mode locks the row (a locking clause sits above its join, so the row is locked
+# only after `kind`, and so the advisory lock, was evaluated).
+_TRADE_LOCK_SQL = """
+WITH kind AS MATERIALIZED (
+    SELECT id, market_type = %(credits)s AS exclusive,
+           CASE WHEN market_type = %(credits)s THEN pg_advisory_xact_lock(%(space)s, hashtext(%(key)s))::text
+                ELSE pg_advisory_xact_lock_shared(%(space)s, hashtext(%(key)s))::text END AS locked
+    FROM {market} WHERE id = %(pk)s
+), shared AS (
+    SELECT m.* FROM {market} m JOIN kind ON kind.id = m.id AND NOT kind.exclusive FOR SHARE OF m
+), exclusive AS (
+    SELECT m.* FROM {market} m JOIN kind ON kind.id = m.id AND kind.exclusive FOR UPDATE OF m
+)
+SELECT * FROM shared UNION ALL SELECT * FROM exclusive
+"""
+
+
 def market_lock_for_trade(*, market_id: str | UUID) -> Market:
     """The market row for a bet or a cash-out: exclusive on a credits market (each trade moves its
     market maker, so trades on one market take turns), shared on a Polymarket market (its odds are
     mirrored, so bets never wait for each other). A market's type never changes, so on PostgreSQL one
-    statement reads it and takes the matching advisory lock: no more statements than `market_lock`."""
+    statement reads it, takes the matching advisory lock and then the row lock: one round trip."""
     pk = _market_pk(market_id)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT market_type, CASE WHEN market_type = %s"
-                f" THEN pg_advisory_xact_lock(%s, hashtext(%s))::text"
-                f" ELSE pg_advisory_xact_lock_shared(%s, hashtext(%s))::text END"
-                f" FROM {Market._meta.db_table} WHERE id = %s",
-                [MarketType.CREDITS, _MARKET_LOCK_SPACE, str(pk), _MARKET_LOCK_SPACE, str(pk), pk],
-            )
-            row = cursor.fetchone()
-        if row is None:
-            raise MarketNotFound()
-        market_type = row[0]
-    else:
+    if connection.vendor != "postgresql":
         market_type = Market.objects.filter(pk=pk).values_list("market_type", flat=True).first()
         if market_type is None:
             raise MarketNotFound()
-    return _row_lock(pk, exclusive=market_type == MarketType.CREDITS)
+        return _row_lock(pk, exclusive=market_type == MarketType.CREDITS)
+    params = {"credits": MarketType.CREDITS, "space": _MARKET_LOCK_SPACE, "key": str(pk), "pk": pk}
+    market = next(iter(Market.objects.raw(_TRADE_LOCK_SQL.format(market=Market._meta.db_table), params)), None)
+    if market is None:
+        raise MarketNotFound()
+    return market
 
 
 def markets_lock(*, market_ids: Collection[UUID], **filters) -> list[Market]:

@@ -98,13 +98,15 @@ def competition_ranks(values: dict[UUID, Decimal]) -> dict[UUID, int]:
 class Expected:
     pnl: Decimal
     volume: Decimal
-    pnl_rank: int
-    volume_rank: int
+    pnl_rank: int | None  # None: not on the PnL board (no bet settled or sold in the window)
+    volume_rank: int | None  # None: not on the volume board (no bet placed in the window)
 
 
 def expected_standings(period: str, now: datetime) -> dict[UUID, Expected]:
     """Per active non-staff user (LEADERBOARD_EXCLUDE_STAFF) with a bet placed or settled in the
-    window: realised PnL (won/lost/sold by resolved_at), volume (by placed_at) and both competition ranks."""
+    window: realised PnL (won/lost/sold by resolved_at), volume (by placed_at) and the competition
+    rank on each board among the users that board lists: the volume board those who placed a bet in
+    the window, the PnL board those with a bet won, lost or sold in it."""
     start = window_start(period, now)
 
     def inside(moment: datetime | None) -> bool:
@@ -112,6 +114,7 @@ def expected_standings(period: str, now: datetime) -> dict[UUID, Expected]:
 
     pnl: dict[UUID, Decimal] = {}
     volume: dict[UUID, Decimal] = {}
+    on_pnl, on_volume = set(), set()
     for row in Bet.objects.filter(user__is_active=True, user__is_staff=False):
         if not (inside(row.placed_at) or inside(row.resolved_at)):
             continue
@@ -119,27 +122,29 @@ def expected_standings(period: str, now: datetime) -> dict[UUID, Expected]:
         volume.setdefault(row.user_id, D(0))
         if inside(row.placed_at):
             volume[row.user_id] += row.amount
+            on_volume.add(row.user_id)
         if row.status in (BetStatus.WON, BetStatus.LOST, BetStatus.SOLD) and inside(row.resolved_at):
             pnl[row.user_id] += row.actual_payout - row.amount
-    pnl_ranks, volume_ranks = competition_ranks(pnl), competition_ranks(volume)
-    return {uid: Expected(pnl[uid], volume[uid], pnl_ranks[uid], volume_ranks[uid]) for uid in pnl}
+            on_pnl.add(row.user_id)
+    pnl_ranks = competition_ranks({uid: pnl[uid] for uid in on_pnl})
+    volume_ranks = competition_ranks({uid: volume[uid] for uid in on_volume})
+    return {
+        uid: Expected(pnl[uid], volume[uid], pnl_ranks.get(uid), volume_ranks.get(uid))
+        for uid in pnl
+        if uid in on_pnl or uid in on_volume
+    }
 
 
 def expected_board(board: str, period: str, now: datetime) -> list[dict]:
-    """The whole board as the API should list it: ranked users by (rank, id), then every other
-    active non-staff user by id, all sharing the rank after the ranked ones, with zero values."""
+    """The whole board as the API should list it: only the users ranked on it, by (rank, id)."""
     standings = expected_standings(period, now)
     rank_of = (lambda e: e.pnl_rank) if board == "pnl" else (lambda e: e.volume_rank)
     names = dict(User.objects.values_list("pk", "username"))
-    rows = [
+    return [
         {"rank": rank_of(e), "id": str(uid), "username": names[uid], "pnl": e.pnl, "volume": e.volume}
-        for uid, e in sorted(standings.items(), key=lambda item: (rank_of(item[1]), item[0]))
+        for uid, e in sorted(standings.items(), key=lambda item: (rank_of(item[1]) or 0, item[0]))
+        if rank_of(e) is not None
     ]
-    tail = len(standings) + 1
-    others = User.objects.filter(is_active=True, is_staff=False).exclude(pk__in=standings)
-    for uid in sorted(others.values_list("pk", flat=True)):
-        rows.append({"rank": tail, "id": str(uid), "username": names[uid], "pnl": D(0), "volume": D(0)})
-    return rows
 
 
 def api_rows(body: dict) -> list[dict]:

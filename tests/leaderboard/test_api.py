@@ -1,6 +1,7 @@
-"""The leaderboard endpoints (SPEC §5 "Leaderboard"): response shapes, ordering, pagination across
-the ranked/unranked boundary, validation, auth, `/leaderboard/me`, and the cached pages (served
-from the cache after a run, refilled from the database when the cache is cold, replaced by a new run)."""
+"""The leaderboard endpoints (SPEC §5 "Leaderboard"): response shapes, ordering, only the users ranked
+in the period listed (SPEC [speed]), pagination at any depth, validation, auth, `/leaderboard/me`,
+and the cached pages (served from the cache after a run, refilled from the database when the cache
+is cold, replaced by a new run)."""
 
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -81,9 +82,10 @@ def test_board_has_exactly_the_documented_keys_and_json_number_values(field, api
     assert response.status_code == 200
     body = response.json()
     assert set(body) == {"leaderboard", "total", "limit", "offset", "period", "updatedAt"}
-    assert (body["total"], body["limit"], body["offset"], body["period"]) == (9, 100, 0, "all")
+    # The five users with bets; the four idle ones are not listed.
+    assert (body["total"], body["limit"], body["offset"], body["period"]) == (5, 100, 0, "all")
     assert parsed(body["updatedAt"]) == run.computed_at == NOW
-    assert len(body["leaderboard"]) == 9
+    assert len(body["leaderboard"]) == 5
     for row in body["leaderboard"]:
         assert set(row) == {"rank", "user", "overallPnL", "totalVolume"}
         assert set(row["user"]) == {"id", "username"}
@@ -106,7 +108,7 @@ def test_pnl_board_is_ordered_by_realised_pnl_with_values(field, api_client):
         (4, "r4", D("-50.00"), D("250.00")),
         (5, "r5", D("-200.00"), D("400.00")),
     ]
-    assert {row[0] for row in top[5:]} == {6}
+    assert len(top) == 5  # the idle users are not listed
 
 
 def test_volume_board_is_ordered_by_volume_placed(field, api_client):
@@ -117,7 +119,7 @@ def test_volume_board_is_ordered_by_volume_placed(field, api_client):
     names = [row["user"]["username"] for row in rows[:5]]
     assert names[:3] == ["r5", "r4", "r1"]
     assert sorted(names[3:]) == ["r2", "r3"]
-    assert [row["rank"] for row in rows] == [1, 2, 3, 4, 4, 6, 6, 6, 6]
+    assert [row["rank"] for row in rows] == [1, 2, 3, 4, 4]
     assert [money(row["totalVolume"]) for row in rows[:5]] == [D(400), D(250), D(150), D(100), D(100)]
 
 
@@ -148,18 +150,47 @@ def test_every_board_and_period_matches_the_independent_computation(field, api_c
     assert api_rows(body) == expected_board(whole(url), period, NOW)
 
 
-# --- pagination across the ranked / unranked boundary ---------------------------------------------------
+# --- only the users ranked in the period, and pagination ----------------------------------------------
+def test_a_board_lists_only_the_users_it_ranks_in_the_period(clock, api_client, client_for):
+    """Volume: a bet placed in the period; PnL: a bet won, lost or sold in it. A pending bet puts a user
+    on the volume board only; a bet placed last month and settled today on today's PnL board only; a
+    cancelled bet (a refund, no PnL) on no PnL board; no bet at all on neither."""
+    pending = UserFactory(username="pending_only")
+    settled = UserFactory(username="settled_today")
+    refunded = UserFactory(username="refunded")
+    idle = UserFactory(username="idle")
+    bet(pending, amount="40", placed_at=at("2026-03-11 09:00:00"))
+    bet(settled, amount="30", status=BetStatus.LOST, placed_at=at("2026-02-20 09:00:00"),
+        resolved_at=at("2026-03-11 09:00:00"))  # fmt: skip
+    bet(refunded, amount="20", status=BetStatus.CANCELLED, placed_at=at("2026-02-20 09:00:00"),
+        resolved_at=at("2026-03-11 09:00:00"))  # fmt: skip
+    ranks_recompute()
+
+    def listed(url: str, period: str) -> list[tuple[int, str]]:
+        body = api_client.get(url, {"period": period}).json()
+        rows = [(row["rank"], row["user"]["username"]) for row in body["leaderboard"]]
+        assert body["total"] == len(rows)
+        return rows
+
+    assert listed(VOLUME_URL, "day") == [(1, "pending_only")]
+    assert listed(PNL_URL, "day") == [(1, "settled_today")]
+    assert listed(VOLUME_URL, "all") == [(1, "pending_only"), (2, "settled_today"), (3, "refunded")]
+    assert listed(PNL_URL, "all") == [(1, "settled_today")]
+    me = client_for(pending).get(ME_URL, {"period": "day"}).json()
+    assert me["pnl"] == {"rank": None, "value": 0} and me["volume"] == {"rank": 1, "value": 40}
+    nobody = client_for(idle).get(ME_URL, {"period": "all"}).json()
+    assert nobody["pnl"] == nobody["volume"] == {"rank": None, "value": 0}
+
+
 @BOARDS
 @pytest.mark.parametrize(
     ("limit", "offset"),
     [
-        (3, 0),  # ranked only
-        (3, 3),  # inside the ranked part, running into the unranked users
-        (3, 5),  # exactly at the boundary: unranked only
-        (3, 7),  # beyond the boundary, the last two users
-        (3, 9),  # past the end
-        (2, 4),  # the last ranked user and the first unranked one
-        (1, 8),  # the very last user
+        (3, 0),  # the first three
+        (3, 3),  # the last two
+        (3, 5),  # exactly past the end
+        (2, 4),  # the last one
+        (1, 2),  # one in the middle
         (50, 100),  # far past the end
     ],
 )
@@ -170,7 +201,7 @@ def test_a_page_is_the_matching_slice_of_the_whole_board(field, api_client, url,
     body = api_client.get(url, {"period": "day", "limit": limit, "offset": offset}).json()
 
     assert api_rows(body) == board[offset : offset + limit]
-    assert (body["limit"], body["offset"], body["total"]) == (limit, offset, 9)
+    assert (body["limit"], body["offset"], body["total"]) == (limit, offset, 5)
 
 
 @BOARDS
@@ -183,7 +214,7 @@ def test_walking_the_pages_lists_every_user_once_in_board_order(field, api_clien
         walked += api_rows(api_client.get(url, {"period": "day", "limit": limit, "offset": offset}).json())
 
     assert walked == expected_board(whole(url), "day", NOW)
-    assert len({row["id"] for row in walked}) == 9
+    assert len({row["id"] for row in walked}) == 5
 
 
 def test_limit_1000_is_accepted(field, api_client):
@@ -191,7 +222,7 @@ def test_limit_1000_is_accepted(field, api_client):
 
     body = api_client.get(PNL_URL, {"limit": 1000}).json()
 
-    assert (body["limit"], len(body["leaderboard"])) == (1000, 9)
+    assert (body["limit"], len(body["leaderboard"])) == (1000, 5)
 
 
 # --- validation and auth -------------------------------------------------------------------------------
@@ -261,17 +292,17 @@ def test_my_standing_for_a_period(field, client_for):
     assert body["volume"]["rank"] == 2 and money(body["volume"]["value"]) == D("250.00")
 
 
-def test_my_standing_without_bets_is_the_shared_rank_after_everyone_with_some(field, client_for):
+def test_my_standing_without_bets_is_rank_null_and_value_0(field, client_for):
     ranks_recompute()
 
     body = client_for(field["idle"][0]).get(ME_URL, {"period": "day"}).json()
 
-    assert body["pnl"] == {"rank": 6, "value": 0} and body["volume"] == {"rank": 6, "value": 0}
+    assert body["pnl"] == {"rank": None, "value": 0} and body["volume"] == {"rank": None, "value": 0}
     assert body["totalUsers"] == 9
 
 
 def test_my_standing_without_bets_in_the_period_only(clock, client_for):
-    """Bets last week, none today: ranked on the all-time board, after the ranked ones today."""
+    """Bets last week, none today: ranked on the all-time boards, on no board today."""
     old, fresh = UserFactory(username="old"), UserFactory(username="fresh")
     bet(old, amount="100", status=BetStatus.WON, placed_at=at("2026-03-02 10:00:00"))
     bet(fresh, amount="20", placed_at=at("2026-03-11 10:00:00"))
@@ -280,7 +311,7 @@ def test_my_standing_without_bets_in_the_period_only(clock, client_for):
     today = client_for(old).get(ME_URL, {"period": "day"}).json()
     ever = client_for(old).get(ME_URL, {"period": "all"}).json()
 
-    assert (today["pnl"], today["volume"]) == ({"rank": 2, "value": 0}, {"rank": 2, "value": 0})
+    assert (today["pnl"], today["volume"]) == ({"rank": None, "value": 0}, {"rank": None, "value": 0})
     assert (ever["pnl"]["rank"], money(ever["pnl"]["value"])) == (1, D("100.00"))
     assert (ever["volume"]["rank"], money(ever["volume"]["value"])) == (1, D("100.00"))
 
@@ -303,7 +334,7 @@ def test_my_standing_agrees_with_the_boards(field, client_for, api_client):
         volume = {
             row["user"]["id"]: row for row in api_client.get(VOLUME_URL, {"period": period}).json()["leaderboard"]
         }
-        for user in [*field["ranked"].values(), field["idle"][1]]:
+        for user in field["ranked"].values():
             mine = client_for(user).get(ME_URL, {"period": period}).json()
             row_p, row_v = pnl[str(user.pk)], volume[str(user.pk)]
             assert (mine["pnl"]["rank"], money(mine["pnl"]["value"])) == (row_p["rank"], money(row_p["overallPnL"]))
@@ -311,6 +342,10 @@ def test_my_standing_agrees_with_the_boards(field, client_for, api_client):
                 row_v["rank"],
                 money(row_v["totalVolume"]),
             )
+        idle = field["idle"][1]
+        assert str(idle.pk) not in pnl and str(idle.pk) not in volume
+        mine = client_for(idle).get(ME_URL, {"period": period}).json()
+        assert mine["pnl"] == mine["volume"] == {"rank": None, "value": 0}
 
 
 # --- the cache -----------------------------------------------------------------------------------------
@@ -351,13 +386,14 @@ def test_any_page_within_the_prefilled_rows_is_sliced_from_the_cache_without_sql
 
     expected = expected_board(whole(url), "day", NOW)
     assert [api_rows(body) for body in bodies] == [expected[4:7], expected[0:1], expected[2:9]]
+    assert [len(body["leaderboard"]) for body in bodies] == [1, 1, 3]
 
 
 @pytest.fixture
 def small_blocks(monkeypatch):
-    """Blocks of 2 rows, the first 5 cached: the 9-user field then spans blocks and the uncached tail."""
-    monkeypatch.setattr(board_cache, "BLOCK_ROWS", 2)
-    monkeypatch.setattr(board_cache, "CACHED_BLOCKS", 5)
+    """Blocks of 1 row, the first 3 cached: the 5-user field then spans blocks and the uncached tail."""
+    monkeypatch.setattr(board_cache, "BLOCK_ROWS", 1)
+    monkeypatch.setattr(board_cache, "CACHED_BLOCKS", 3)
 
 
 @BOARDS
@@ -365,12 +401,12 @@ def test_pages_across_several_blocks_are_assembled_from_one_read_then_served_fro
     field, small_blocks, api_client, django_assert_num_queries, url
 ):
     ranks_recompute()
-    pages = [(5, 1), (3, 4), (2, 7), (10, 0), (4, 6)]
+    pages = [(2, 1), (1, 2), (3, 0), (1, 0)]
     expected = expected_board(whole(url), "all", NOW)
 
     with CaptureQueriesContext(connection) as first:
-        api_client.get(url, {"limit": 5, "offset": 1})
-    assert 1 <= len(first.captured_queries) <= 2  # blocks 0-2 in one read: the ranked and the unranked slice
+        api_client.get(url, {"limit": 2, "offset": 1})
+    assert len(first.captured_queries) == 1  # blocks 1-2 in one read
     bodies = [api_client.get(url, {"limit": limit, "offset": offset}).json() for limit, offset in pages]
     with django_assert_num_queries(0):
         again = [api_client.get(url, {"limit": limit, "offset": offset}).json() for limit, offset in pages]
@@ -386,15 +422,15 @@ def _block_keys() -> set[str]:
 @BOARDS
 def test_pages_beyond_the_cached_blocks_are_read_from_the_database_every_time(field, small_blocks, api_client, url):
     ranks_recompute()
-    api_client.get(url, {"limit": 10, "offset": 0})  # fills every cached block
+    api_client.get(url, {"limit": 3, "offset": 0})  # fills every cached block
     cached_before = _block_keys()
     expected = expected_board(whole(url), "all", NOW)
 
     for _ in range(2):
         with CaptureQueriesContext(connection) as read:
-            body = api_client.get(url, {"limit": 3, "offset": 8}).json()  # reaches block 5
-        assert len(read.captured_queries) >= 1
-        assert api_rows(body) == expected[8:11]
+            body = api_client.get(url, {"limit": 3, "offset": 2}).json()  # reaches block 4
+        assert len(read.captured_queries) == 1
+        assert api_rows(body) == expected[2:5]
 
     assert _block_keys() == cached_before
 
@@ -438,7 +474,7 @@ def test_a_cold_cache_still_serves_my_standing(field, client_for):
 
 def test_a_new_run_replaces_the_cached_pages(field, api_client, clock):
     ranks_recompute()
-    deep = {"period": "day", "limit": 2, "offset": 4}
+    deep = {"period": "day", "limit": 2, "offset": 3}
     before_first, before_deep = api_client.get(PNL_URL).json(), api_client.get(PNL_URL, deep).json()
     newcomer = field["idle"][0]
     bet(newcomer, amount="1000", status=BetStatus.WON, placed_at=at("2026-03-11 14:00:00"))
@@ -456,13 +492,13 @@ def test_a_new_run_replaces_the_cached_pages(field, api_client, clock):
     assert api_rows(first) == expected_board("pnl", "all", NOW + timedelta(minutes=15))
     deep_now = api_client.get(PNL_URL, deep).json()
     assert deep_now != before_deep
-    assert api_rows(deep_now) == expected_board("pnl", "day", NOW + timedelta(minutes=15))[4:6]
+    assert api_rows(deep_now) == expected_board("pnl", "day", NOW + timedelta(minutes=15))[3:5]
 
 
 def test_a_new_run_changes_my_standing_and_total_users(field, client_for, clock):
     ranks_recompute()
     me = client_for(field["idle"][2])
-    assert me.get(ME_URL).json()["pnl"]["rank"] == 6
+    assert me.get(ME_URL).json()["pnl"]["rank"] is None
     bet(field["idle"][2], amount="10", status=BetStatus.WON, payout="5000", placed_at=at("2026-03-11 14:00:00"))
     UserFactory(username="late_joiner")
     clock.move_to(NOW + timedelta(minutes=1), tick=False)
@@ -490,3 +526,17 @@ def test_the_pages_of_a_board_add_up_to_its_total_after_someone_registers(field,
     assert len(first["leaderboard"]) == first["total"]
     assert len(walked) == first["total"]
     assert [row["user"]["id"] for row in walked] == [row["user"]["id"] for row in first["leaderboard"]]
+
+
+@BOARDS
+def test_a_page_beyond_the_cached_blocks_is_one_query_by_place_not_an_offset_scan(field, small_blocks, api_client, url):
+    """Any depth costs the same: the rows whose place is in (offset, offset + limit], from the index."""
+    ranks_recompute()
+
+    with CaptureQueriesContext(connection) as read:
+        body = api_client.get(url, {"limit": 2, "offset": 3}).json()
+
+    (sql,) = [query["sql"] for query in read.captured_queries]
+    assert f'"{whole(url)}_position" > 3' in sql and f'"{whole(url)}_position" <= 5' in sql
+    assert "OFFSET" not in sql.upper()
+    assert api_rows(body) == expected_board(whole(url), "all", NOW)[3:5]

@@ -10,6 +10,7 @@ import pytest
 from celery.signals import worker_ready
 from django.utils import timezone
 
+from betting.models import BetStatus
 from betting.services import bet_place, bet_sell
 from leaderboard import cache as board_cache
 from leaderboard.models import RankingRun
@@ -117,9 +118,9 @@ def staff_and_player():
     now = timezone.now()
     staff = UserFactory(username="admin", is_staff=True)
     player = UserFactory(username="player")
-    idle = UserFactory(username="idle")  # no bets: listed after the player
+    idle = UserFactory(username="idle")  # no bets: not listed
     bet(staff, amount="900", placed_at=now)
-    bet(player, amount="100", placed_at=now)
+    bet(player, amount="100", status=BetStatus.WON, placed_at=now)  # on both boards
     return staff, player, idle
 
 
@@ -130,8 +131,8 @@ def test_staff_are_left_off_the_public_boards(staff_and_player, api_client, url)
 
     body = api_client.get(url).json()
 
-    assert [row["user"]["username"] for row in body["leaderboard"]] == ["player", "idle"]
-    assert body["total"] == 2
+    assert [row["user"]["username"] for row in body["leaderboard"]] == ["player"]
+    assert body["total"] == 1
     staff.refresh_from_db()
     player.refresh_from_db()
     assert (staff.rank_by_pnl, staff.rank_by_volume) == (None, None)
@@ -145,7 +146,7 @@ def test_with_the_setting_off_staff_are_ranked_like_everyone(staff_and_player, a
 
     body = api_client.get(VOLUME_URL).json()
 
-    assert [row["user"]["username"] for row in body["leaderboard"]] == ["admin", "player", "idle"]
-    assert body["total"] == 3
+    assert [row["user"]["username"] for row in body["leaderboard"]] == ["admin", "player"]
+    assert body["total"] == 2
     staff.refresh_from_db()
     assert staff.rank_by_volume == 1

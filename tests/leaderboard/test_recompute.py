@@ -1,6 +1,6 @@
 """Rank recomputation (SPEC §5 "Leaderboard", §6 PnL and volume, §7 "recompute ranks"): every
-period's standings from the bets in UTC calendar windows, ties sharing a rank, users without bets
-after everyone with some, inactive users left out, profile ranks, the lock, the command and the
+period's standings from the bets in UTC calendar windows, ties sharing a rank, only the users with
+a bet in the period for each board (SPEC [speed]), inactive users left out, profile ranks, the lock, the command and the
 15-minute schedule."""
 
 from datetime import timedelta
@@ -30,7 +30,6 @@ from tests.helpers.leaderboard import (
     bet,
     expected_board,
     expected_standings,
-    money,
 )
 from thisthat.celery import app as celery_app
 from thisthat.locks import cache_lock
@@ -138,15 +137,16 @@ SEASON = {
         "carol": (D("23.08"), D("100.00"), 4, 2),
         "dave": (D("-300.00"), D("800.00"), 5, 1),
     },
+    # dave's only bet this week is pending: on the volume board, not the PnL board.
     "week": {
         "alice": (D("53.85"), D("100.00"), 1, 2),
         "bob": (D("53.85"), D("100.00"), 1, 2),
         "carol": (D("23.08"), D("100.00"), 3, 2),
-        "dave": (D("0.00"), D("500.00"), 4, 1),
+        "dave": (D("0.00"), D("500.00"), None, 1),
     },
     "day": {
         "carol": (D("23.08"), D("100.00"), 1, 2),
-        "dave": (D("0.00"), D("500.00"), 2, 1),
+        "dave": (D("0.00"), D("500.00"), None, 1),
     },
 }
 
@@ -159,7 +159,10 @@ def test_season_standings_are_the_realised_pnl_and_placed_volume_of_each_window(
     assert standings(period) == SEASON[period]
     stored, oracle = stored_vs_oracle(period)
     assert stored == oracle
-    assert run.ranked[period] == len(SEASON[period])
+    assert run.ranked[period] == {
+        "pnl": sum(1 for row in SEASON[period].values() if row[2] is not None),
+        "volume": sum(1 for row in SEASON[period].values() if row[3] is not None),
+    }
     assert set(Standing.objects.filter(period=period).values_list("computed_at", flat=True)) == {NOW}
 
 
@@ -168,7 +171,12 @@ def test_the_run_records_when_how_many_active_users_and_how_many_were_ranked_per
 
     assert run.computed_at == NOW
     assert run.users == 7  # gina is inactive
-    assert run.ranked == {"all": 5, "month": 5, "week": 4, "day": 2}
+    assert run.ranked == {
+        "all": {"pnl": 5, "volume": 5},
+        "month": {"pnl": 5, "volume": 5},
+        "week": {"pnl": 3, "volume": 4},
+        "day": {"pnl": 1, "volume": 2},
+    }
     assert run.duration_seconds >= 0
     assert RankingRun.objects.get() == run
 
@@ -180,25 +188,28 @@ def test_season_boards_served_by_the_api_match_the_independent_computation(seaso
 
     body = api_client.get(PNL_URL if board == "pnl" else VOLUME_URL, {"period": period}).json()
 
-    assert api_rows(body) == expected_board(board, period, NOW)
-    assert body["total"] == 7
-    assert len(body["leaderboard"]) == 7
+    expected = expected_board(board, period, NOW)
+    assert api_rows(body) == expected
+    assert (
+        body["total"]
+        == len(body["leaderboard"])
+        == len(expected)
+        == sum(1 for row in SEASON[period].values() if row[2 if board == "pnl" else 3] is not None)
+    )
 
 
-def test_users_without_bets_in_the_period_share_the_rank_after_everyone_with_some(season, api_client):
+def test_users_without_bets_in_the_period_are_not_listed(season, api_client):
     ranks_recompute()
 
-    day = {row["user"]["username"]: row for row in api_client.get(PNL_URL, {"period": "day"}).json()["leaderboard"]}
+    def listed(url: str) -> list[tuple[str, int]]:
+        body = api_client.get(url, {"period": "day"}).json()
+        assert body["total"] == len(body["leaderboard"])
+        return [(row["user"]["username"], row["rank"]) for row in body["leaderboard"]]
 
-    # alice, bob and erin bet this season, but not today: with frank and hank they share rank 3.
-    for name in ("alice", "bob", "erin", "frank", "hank"):
-        assert (day[name]["rank"], money(day[name]["overallPnL"]), money(day[name]["totalVolume"])) == (3, 0, 0)
-    # dave's only bet today is pending: PnL 0, yet ranked (2nd) ahead of those without bets today.
-    assert day["dave"]["rank"] == 2
-    names = [row["user"]["username"] for row in api_client.get(PNL_URL, {"period": "day"}).json()["leaderboard"]]
-    assert names[:2] == ["carol", "dave"]
-    tail = sorted(("alice", "bob", "erin", "frank", "hank"), key=lambda n: season[n].pk)
-    assert names[2:] == tail  # the unranked ones by id
+    # alice, bob and erin bet this season but not today, frank and hank never: on no board today.
+    # dave's only bet today is pending: on the volume board (first), not the PnL board.
+    assert listed(PNL_URL) == [("carol", 1)]
+    assert listed(VOLUME_URL) == [("dave", 1), ("carol", 2)]
 
 
 def test_inactive_users_are_left_out_of_standings_boards_and_the_total(season, api_client):
@@ -213,7 +224,7 @@ def test_inactive_users_are_left_out_of_standings_boards_and_the_total(season, a
         for period in PERIODS:
             body = api_client.get(url, {"period": period}).json()
             assert str(gina.pk) not in {row["user"]["id"] for row in body["leaderboard"]}
-            assert body["total"] == 7
+            assert body["total"] == len(body["leaderboard"])
 
 
 # --- ties --------------------------------------------------------------------------------------------
@@ -245,27 +256,28 @@ def test_ties_share_a_rank_and_the_next_rank_is_skipped_on_both_boards(ties, tim
 
     ranks = {name[4:]: (pnl_rank, volume_rank) for name, (_, _, pnl_rank, volume_rank) in standings("week").items()}
     assert ranks == {
-        # PnL: a +200 | b, c +50 | g, h 0 | d -300;  volume: d 300 | b, c 200 | a, h 100 | g 50
+        # PnL: a +200 | b, c +50 | d -300 (g pending, h cancelled: nothing realised, not on it);
+        # volume: d 300 | b, c 200 | a, h 100 | g 50
         "a": (1, 4),
         "b": (2, 2),
         "c": (2, 2),
-        "g": (4, 6),
-        "h": (4, 4),
-        "d": (6, 1),
+        "g": (None, 6),
+        "h": (None, 4),
+        "d": (4, 1),
     }
     stored, oracle = stored_vs_oracle("week")
     assert stored == oracle
-    # Profiles (all time): e and f, without bets, share the rank after the six ranked users.
+    # Profiles (all time): null on a board until the user is on it; e and f have no bets at all.
     profiles = profile_ranks()
     assert {name[4:]: profiles[name] for name in profiles} == {
         "a": (1, 4),
         "b": (2, 2),
         "c": (2, 2),
-        "d": (6, 1),
-        "e": (7, 7),
-        "f": (7, 7),
-        "g": (4, 6),
-        "h": (4, 4),
+        "d": (4, 1),
+        "e": (None, None),
+        "f": (None, None),
+        "g": (None, 6),
+        "h": (None, 4),
     }
 
 
@@ -276,16 +288,15 @@ def test_tied_users_are_listed_by_id_and_keep_their_shared_rank_on_the_api(ties,
     pnl = api_client.get(PNL_URL).json()["leaderboard"]
     volume = api_client.get(VOLUME_URL).json()["leaderboard"]
 
-    assert [row["rank"] for row in pnl] == [1, 2, 2, 4, 4, 6, 7, 7]
-    assert [row["rank"] for row in volume] == [1, 2, 2, 4, 4, 6, 7, 7]
+    assert [row["rank"] for row in pnl] == [1, 2, 2, 4]
+    assert [row["rank"] for row in volume] == [1, 2, 2, 4, 4, 6]
 
     def by_id(*names):
         return sorted(str(ties[n].pk) for n in names)
 
     assert [row["user"]["id"] for row in pnl[1:3]] == by_id("b", "c")
-    assert [row["user"]["id"] for row in pnl[3:5]] == by_id("g", "h")
+    assert [row["user"]["id"] for row in volume[1:3]] == by_id("b", "c")
     assert [row["user"]["id"] for row in volume[3:5]] == by_id("a", "h")
-    assert [row["user"]["id"] for row in pnl[6:]] == by_id("e", "f")
 
 
 # --- window edges ------------------------------------------------------------------------------------
@@ -366,12 +377,13 @@ def test_a_week_that_straddles_two_months_counts_both_sides_and_the_month_only_i
 
     assert standings("week") == {
         "march": (D("60.00"), D("60.00"), 1, 1),
-        "april": (D("0.00"), D("25.00"), 2, 2),
+        "april": (D("0.00"), D("25.00"), None, 2),
     }
-    # march's bet was placed in March (no volume in April) but settled at 00:00 on 1 April.
+    # march's bet was placed in March (no volume in April: off April's volume board) but settled
+    # at 00:00 on 1 April; april's is pending (off the PnL board).
     assert standings("month") == {
-        "march": (D("60.00"), D("0.00"), 1, 2),
-        "april": (D("0.00"), D("25.00"), 2, 1),
+        "march": (D("60.00"), D("0.00"), 1, None),
+        "april": (D("0.00"), D("25.00"), None, 1),
     }
     assert standings("day") == standings("month")
 
@@ -384,19 +396,19 @@ def test_profiles_show_the_all_time_ranks_of_the_latest_run(season, client_for, 
     assert (me["rankByPnL"], me["rankByVolume"]) == (1, 2)
     bob = api_client.get(f"/api/v1/users/{season['bob'].pk}").json()
     assert (bob["rankByPnL"], bob["rankByVolume"]) == (4, 3)
-    # Without any bet: the rank after the five ranked users, on both.
+    # Without any bet: no rank on either board.
     frank = client_for(season["frank"]).get(USERS_ME).json()
-    assert (frank["rankByPnL"], frank["rankByVolume"]) == (6, 6)
+    assert (frank["rankByPnL"], frank["rankByVolume"]) == (None, None)
     hank = api_client.get(f"/api/v1/users/{season['hank'].pk}").json()
-    assert (hank["rankByPnL"], hank["rankByVolume"]) == (6, 6)
+    assert (hank["rankByPnL"], hank["rankByVolume"]) == (None, None)
     assert profile_ranks() == {
         "alice": (1, 2),
         "bob": (4, 3),
         "carol": (3, 3),
         "dave": (5, 1),
         "erin": (2, 5),
-        "frank": (6, 6),
-        "hank": (6, 6),
+        "frank": (None, None),
+        "hank": (None, None),
     }
 
 
@@ -407,15 +419,15 @@ def test_profile_ranks_are_null_before_the_first_run_and_follow_later_runs(db, t
     assert (client_for(first).get(USERS_ME).json()["rankByPnL"]) is None
 
     ranks_recompute()
-    assert profile_ranks() == {"first": (1, 1), "second": (2, 2), "idle": (2, 2)}
+    assert profile_ranks() == {"first": (1, 1), "second": (None, None), "idle": (None, None)}
 
     bet(second, amount="500", status=BetStatus.WON, placed_at=at("2026-03-11 10:00:00"))
     time_machine.move_to(NOW + timedelta(minutes=15), tick=False)
     ranks_recompute()
 
-    assert profile_ranks() == {"first": (2, 2), "second": (1, 1), "idle": (3, 3)}
+    assert profile_ranks() == {"first": (2, 2), "second": (1, 1), "idle": (None, None)}
     me = client_for(idle).get(USERS_ME).json()
-    assert (me["rankByPnL"], me["rankByVolume"]) == (3, 3)
+    assert (me["rankByPnL"], me["rankByVolume"]) == (None, None)
 
 
 def test_a_second_run_with_nothing_changed_leaves_the_same_ranks(season):
@@ -490,9 +502,9 @@ def test_recompute_ranks_command_runs_and_prints_a_summary(season):
     run = RankingRun.objects.get()
     text = out.getvalue()
     assert "Recomputing standings" in text
-    assert "Ranked 7 users (5 with bets)" in text
+    assert "Ranked 5 users by PnL and 5 by volume (all time, of 7 active)" in text
     assert "as of 2026-03-11 15:00:00 UTC" in text
-    assert run.ranked == {"all": 5, "month": 5, "week": 4, "day": 2}
+    assert run.ranked["week"] == {"pnl": 3, "volume": 4}
     assert standings("all") == SEASON["all"]
 
 
@@ -532,6 +544,6 @@ def test_runs_older_than_a_week_are_pruned_and_the_newest_is_served(season, time
     assert old.pk != new.pk
     body = api_client.get(PNL_URL, {"period": "day"}).json()
     assert body["updatedAt"].startswith("2026-03-19T15:00:00")
-    # Nobody bet on 19 March: everyone shares rank 1 on today's board.
-    assert {row["rank"] for row in body["leaderboard"]} == {1}
-    assert new.ranked["day"] == 0
+    # Nobody bet on 19 March: today's board is empty.
+    assert (body["leaderboard"], body["total"]) == ([], 0)
+    assert new.ranked["day"] == {"pnl": 0, "volume": 0}

@@ -61,11 +61,11 @@ def test_a_settlement_asks_for_a_recomputation_only_once_it_has_committed(django
         callback()
     # Celery is eager in tests: the run happened at once, with the settled bet counted.
     run = RankingRun.objects.get()
-    assert run.ranked["all"] == 2
+    assert run.ranked["all"] == {"pnl": 1, "volume": 2}  # bob's bet is pending: off the PnL board
     assert Standing.objects.get(period="all", user_id=alice.pk).pnl == D("53.85")
     alice.refresh_from_db()
     bob.refresh_from_db()
-    assert (alice.rank_by_pnl, bob.rank_by_pnl) == (1, 2)
+    assert (alice.rank_by_pnl, bob.rank_by_pnl) == (1, None)
     assert (alice.rank_by_volume, bob.rank_by_volume) == (1, 2)
     assert not board_cache.recompute_requested()
 
@@ -116,7 +116,7 @@ def test_the_task_clears_the_request_so_the_next_one_enqueues_again(enqueue):
     result = recompute_ranks()  # the enqueued run, executed
 
     assert result["users"] == 1
-    assert result["ranked"] == {"all": 0, "month": 0, "week": 0, "day": 0}
+    assert result["ranked"] == {key: {"pnl": 0, "volume": 0} for key in ("all", "month", "week", "day")}
     assert set(result) == {"users", "ranked", "duration_seconds"}
     assert not board_cache.recompute_requested()
     recompute_ranks_soon()
@@ -179,7 +179,7 @@ def test_the_retried_task_runs_once_the_lock_is_free(enqueue):
 
     result = recompute_ranks()  # the retry
 
-    assert result is not None and result["ranked"]["day"] == 1
+    assert result is not None and result["ranked"]["day"] == {"pnl": 0, "volume": 1}
     assert not board_cache.recompute_requested()
     assert RankingRun.objects.count() == 1
 
@@ -246,7 +246,7 @@ def _final_standings_are_right():
             for uid, e in expected_standings(period, run.computed_at).items()
         }
         assert stored == oracle, period
-    assert run.ranked["all"] == 6
+    assert run.ranked["all"] == {"pnl": 6, "volume": 6}
 
 
 @pytest.mark.django_db(transaction=True)
@@ -324,4 +324,5 @@ def test_one_run_reads_one_snapshot_of_the_bets_for_every_period():
         for period in ("all", "month", "week", "day")
     }
     assert ranked["day"] <= ranked["week"] <= ranked["month"] <= ranked["all"]
-    assert run.ranked["day"] <= run.ranked["all"]
+    for board in ("pnl", "volume"):
+        assert run.ranked["day"][board] <= run.ranked["all"][board]

@@ -13,7 +13,8 @@ class Command(BaseCommand):
             raise CommandError("Another recomputation is running; try again when it has finished.")
         self.stdout.write(
             self.style.SUCCESS(
-                f"Ranked {run.users} users ({run.ranked['all']} with bets) in {run.duration_seconds:.2f}s "
+                f"Ranked {run.ranked['all']['pnl']} users by PnL and {run.ranked['all']['volume']} by volume"
+                f" (all time, of {run.users} active) in {run.duration_seconds:.2f}s "
                 f"(as of {run.computed_at:%Y-%m-%d %H:%M:%S} UTC)."
             )
         )
