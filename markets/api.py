@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from thisthat.openapi import error_responses
 from thisthat.pagination import page_input, paginate
+from thisthat.renderers import RenderedResponse
 from thisthat.serializers import InputSerializer
 
 from .cache import listing_cached
@@ -38,7 +39,7 @@ class MarketListInput(page_input(default_limit=20, max_limit=100, name="MarketLi
     sort = serializers.ChoiceField(choices=list(SORTS), required=False, default="trending", allow_blank=True)
 
 
-def _market_page(request, *, category: str | None = None) -> dict:
+def _market_page(request, *, category: str | None = None) -> bytes:
     query = dict(MarketListInput.from_query(request))
     if category is not None:
         query["category"] = category
@@ -73,7 +74,7 @@ class MarketListApi(APIView):
         responses={200: MarketListOutput, **error_responses(400)},
     )
     def get(self, request):
-        return Response(_market_page(request))
+        return RenderedResponse(_market_page(request))
 
 
 class MarketCategoryListApi(APIView):
@@ -85,7 +86,7 @@ class MarketCategoryListApi(APIView):
         responses={200: MarketListOutput, **error_responses(400)},
     )
     def get(self, request, slug: str):
-        return Response(_market_page(request, category=slug))
+        return RenderedResponse(_market_page(request, category=slug))
 
 
 class MarketCategoriesApi(APIView):
@@ -93,8 +94,10 @@ class MarketCategoriesApi(APIView):
 
     @extend_schema(operation_id="markets_categories", responses={200: CategoryListOutput, **error_responses()})
     def get(self, request):
-        categories = listing_cached("categories", {}, market_categories, changes_at=open_markets_next_expiry)
-        return Response(CategoryListOutput({"categories": categories}).data)
+        def build() -> dict:
+            return CategoryListOutput({"categories": market_categories()}).data
+
+        return RenderedResponse(listing_cached("categories", {}, build, changes_at=open_markets_next_expiry))
 
 
 class MarketRandomInput(InputSerializer):

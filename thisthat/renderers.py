@@ -17,6 +17,7 @@ the same byte for byte (tests/thisthat/test_renderers.py compares them):
   left to the stock renderer.
 """
 
+import json
 import math
 from decimal import Decimal
 from functools import lru_cache
@@ -29,6 +30,7 @@ from djangorestframework_camel_case.util import camelize, camelize_re, underscor
 from django.utils.encoding import force_str
 from django.utils.functional import Promise
 from rest_framework.renderers import JSONRenderer as DRFJSONRenderer
+from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME
@@ -102,3 +104,30 @@ def render_json(data: Any) -> bytes:
 
 # The memoized keys follow the library's rule only when no field is set aside from it.
 assert not (camel_settings.JSON_UNDERSCOREIZE.get("ignore_fields") or camel_settings.JSON_UNDERSCOREIZE.get("ignore_keys"))
+
+
+class RenderedResponse(Response):
+    """A 200 whose body was rendered before (a cached page), sent as it is, never rendered again.
+    `data` parses it back for whoever asks (tests; a pretty-printed body, which is rendered anew)."""
+
+    def __init__(self, body: bytes):
+        super().__init__()
+        self.body = body
+
+    @property
+    def data(self) -> Any:
+        return json.loads(self.body)
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        """Response.__init__ sets it; the body is the data."""
+
+    @property
+    def rendered_content(self) -> bytes:
+        context = getattr(self, "renderer_context", None) or {}
+        if type(self.accepted_renderer) is JSONRenderer and not context.get("indent") and (
+            "indent" not in (self.accepted_media_type or "")
+        ):
+            self["Content-Type"] = self.accepted_renderer.media_type
+            return self.body
+        return super().rendered_content
