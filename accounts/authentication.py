@@ -28,9 +28,10 @@ from .tokens import FAMILY_CLAIM, access_family_check
 
 def _user_row(token: Token, user_id: UUID) -> User:
     """The token's user, with simplejwt's checks; with the X account the profile shows, in one query."""
-    user = User.objects.select_related("x_account").filter(pk=user_id).first()
-    if user is None:
-        raise AuthenticationFailed(_("User not found"), code="user_not_found")
+    try:
+        user = User.objects.select_related("x_account").get(pk=user_id)
+    except User.DoesNotExist as exc:
+        raise AuthenticationFailed(_("User not found"), code="user_not_found") from exc
     if not user.is_active:
         raise AuthenticationFailed(_("User is inactive"), code="user_inactive")
     if token.get(api_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password):

@@ -1,4 +1,5 @@
 from dataclasses import asdict
+from datetime import datetime
 
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -125,7 +126,22 @@ class MarketDetailApi(APIView):
         operation_id="markets_retrieve", parameters=[MARKET_ID], responses={200: MarketOutput, **error_responses(404)}
     )
     def get(self, request, market_id: str):
-        return Response(MarketOutput(market_get(market_id=market_id)).data)
+        found = []
+
+        def build() -> dict:
+            found.append(market_get(market_id=market_id))
+            return MarketOutput(found[0]).data
+
+        def expiry() -> datetime | None:
+            expires_at = found[0].expires_at
+            return expires_at if expires_at and expires_at > timezone.now() else None
+
+        # A credits market's odds move with every trade, which leaves the catalogue version alone
+        # (markets.services.market_maker_trade): its page is always read from the database.
+        body = listing_cached(
+            "detail", {"id": market_id}, build, changes_at=expiry, keep=lambda: not found[0].has_maker
+        )
+        return RenderedResponse(body)
 
 
 OddsHistoryInput = page_input(default_limit=500, max_limit=1000, name="OddsHistoryPageInput")

@@ -75,10 +75,12 @@ def listing_cached(
     build: Callable[[], Any],
     *,
     changes_at: Callable[[], datetime | None] = lambda: None,
+    keep: Callable[[], bool] = lambda: True,
 ) -> bytes:
     """The response body of `build()`'s page, cached; `changes_at()` (asked after building) is the
     first moment the page stops being true without any write, e.g. a market on it expiring: the
-    page is dropped then."""
+    page is dropped then. A page for which `keep()` (asked after building) is false is not stored:
+    it can change without a catalogue version bump."""
     digest = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:32]
     try:
         version, body = _lookup(namespace, digest)
@@ -90,6 +92,8 @@ def listing_cached(
         cache_unavailable("markets listing", exc)
         return render_json(build())
     body = render_json(build())
+    if not keep():
+        return body
     moment = changes_at()
     seconds = LISTING_CACHE_SECONDS
     if moment is not None:

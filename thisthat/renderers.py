@@ -24,11 +24,11 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
+from django.utils.encoding import force_str
+from django.utils.functional import Promise
 from djangorestframework_camel_case.render import CamelCaseJSONRenderer
 from djangorestframework_camel_case.settings import api_settings as camel_settings
 from djangorestframework_camel_case.util import camelize, camelize_re, underscore_to_camel
-from django.utils.encoding import force_str
-from django.utils.functional import Promise
 from rest_framework.renderers import JSONRenderer as DRFJSONRenderer
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
@@ -103,7 +103,7 @@ def render_json(data: Any) -> bytes:
 
 
 # The memoized keys follow the library's rule only when no field is set aside from it.
-assert not (camel_settings.JSON_UNDERSCOREIZE.get("ignore_fields") or camel_settings.JSON_UNDERSCOREIZE.get("ignore_keys"))
+assert not any(camel_settings.JSON_UNDERSCOREIZE.get(option) for option in ("ignore_fields", "ignore_keys"))
 
 
 class RenderedResponse(Response):
@@ -125,8 +125,10 @@ class RenderedResponse(Response):
     @property
     def rendered_content(self) -> bytes:
         context = getattr(self, "renderer_context", None) or {}
-        if type(self.accepted_renderer) is JSONRenderer and not context.get("indent") and (
-            "indent" not in (self.accepted_media_type or "")
+        if (
+            type(self.accepted_renderer) is JSONRenderer
+            and not context.get("indent")
+            and ("indent" not in (self.accepted_media_type or ""))
         ):
             self["Content-Type"] = self.accepted_renderer.media_type
             return self.body

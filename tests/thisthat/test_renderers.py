@@ -45,7 +45,7 @@ CASES = {
         "tuple_value": (1, "two", {"three_four": 5}),
     },
     "strings": {
-        "title": "Will it rain? \u2028 line \u2029 para \" quote \\ back \n\t\x01 \x7f é 日本 🚀",
+        "title": 'Will it rain? \u2028 line \u2029 para " quote \\ back \n\t\x01 \x7f é 日本 🚀',
         "lazy": gettext_lazy("Market"),
         "choice": MarketStatus.OPEN,
         "uuid": uuid.UUID(int=7),

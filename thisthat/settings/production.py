@@ -4,8 +4,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
 from .base import (
-    DATABASES,
     DATABASE_URL,
+    DATABASES,
     DEBUG,
     EMAIL_BACKEND,
     FRONTEND_URL,
