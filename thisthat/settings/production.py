@@ -33,14 +33,14 @@ if X_CLIENT_ID and not all(url.startswith("https://") for url in (X_REDIRECT_URI
     # The callback carries X's code and the redirect our one-time exchange code: https only.
     raise ImproperlyConfigured("With X_CLIENT_ID set, X_REDIRECT_URI and FRONTEND_URL must be https:// URLs.")
 
-# PostgreSQL: each gunicorn thread keeps its connection between requests (DB_CONN_MAX_AGE), so a
-# process holds at most WEB_THREADS connections (4; the PRD allows 20). Connections are not checked
-# with a query before each request (DB_CONN_HEALTH_CHECKS=true turns that on: a round trip per
-# request, 13-19 % of a profiled read); one the server dropped fails its request and is replaced.
-# DB_POOL=true uses Django's psycopg pool instead (DB_POOL_MIN_SIZE..DB_POOL_MAX_SIZE per process,
-# waiting up to DB_POOL_TIMEOUT s for a free one): measured slower here (BENCHMARKS.md, issue 12).
+# PostgreSQL through Django's psycopg pool: each process keeps DB_POOL_MIN_SIZE..DB_POOL_MAX_SIZE
+# connections (the PRD allows 20 per process) and lends one to a request for its duration, waiting up
+# to DB_POOL_TIMEOUT s when all are lent. A lent connection is not checked with a query first
+# (DB_CONN_HEALTH_CHECKS=true does that: a round trip per request, 13-19 % of a profiled read); one
+# the server dropped fails its request and is discarded. DB_POOL=false keeps a connection per thread
+# instead (DB_CONN_MAX_AGE), at most WEB_THREADS per process.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DB_CONN_HEALTH_CHECKS", default=False)
-if env.bool("DB_POOL", default=False):
+if env.bool("DB_POOL", default=True):
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env.int("DB_POOL_MIN_SIZE", default=2),
