@@ -18,7 +18,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from thisthat.cache import CACHE_ERRORS, cache_or, cache_unavailable, lua_script, redis_client, redis_key
+from thisthat.cache import CACHE_ERRORS, cache_or, cache_unavailable, lua_script, redis_client, redis_key, script_run
 from thisthat.renderers import render_json
 
 LISTING_CACHE_SECONDS = 60
@@ -57,7 +57,7 @@ def _lookup(namespace: str, digest: str) -> tuple[int | None, bytes | None]:
         version = cache.get(_VERSION_KEY)
         return version, None if version is None else cache.get(_page_key(namespace, version, digest))
     before, after = redis_key(_page_key(namespace, "\0", digest)).split("\0")
-    found = _PAGE_LOOKUP(keys=[redis_key(_VERSION_KEY)], args=[before, after], client=client)
+    found = script_run(_PAGE_LOOKUP, keys=[redis_key(_VERSION_KEY)], args=[before, after], client=client)
     return (None, None) if found is None else (int(found[0]), found[1])
 
 
