@@ -11,14 +11,13 @@ from .tokens import tokens_revoke_all
 
 
 @receiver(post_save, sender=User, dispatch_uid="accounts.sign_ins_end_on_credentials_change")
-def sign_ins_end_on_credentials_change(sender, instance: User, created: bool, update_fields=None, **kwargs) -> None:
+def sign_ins_end_on_credentials_change(sender, instance: User, created: bool, **kwargs) -> None:
     loaded = instance.credentials_as_loaded
     if created or loaded is None:
         return
-    current = instance.credentials_state()
-    if current == loaded:
-        return
-    instance.credentials_as_loaded = current
-    reason = SessionEndReason.PASSWORD_CHANGED if current[0] != loaded[0] else SessionEndReason.DEACTIVATED
-    if current[0] != loaded[0] or not current[1]:
-        tokens_revoke_all(user=instance, reason=reason)
+    (password, active), (loaded_password, _) = instance.credentials_state(), loaded
+    instance.credentials_as_loaded = (password, active)
+    if password != loaded_password:
+        tokens_revoke_all(user=instance, reason=SessionEndReason.PASSWORD_CHANGED)
+    elif loaded[1] and not active:
+        tokens_revoke_all(user=instance, reason=SessionEndReason.DEACTIVATED)
