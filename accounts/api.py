@@ -269,8 +269,8 @@ class UserPasswordAddApi(APIView):
         data = self.PasswordAddInput(data=request.data)
         data.is_valid(raise_exception=True)
         tokens = services.password_add(user=request.user, request=request, **data.validated_data)
-        request.user.refresh_from_db()
-        return Response(_auth_body(request.user, tokens))
+        # Read anew: request.user's row, loaded now, would carry a password its token no longer matches.
+        return Response(_auth_body(user_get(user_id=request.user.pk), tokens))
 
 
 class PasswordResetApi(APIView):

@@ -110,6 +110,20 @@ class User(AbstractBaseUser, PermissionsMixin):
     def is_suspended(self) -> bool:
         return self.suspended_at is not None
 
+    # (password hash, is_active) as read from the database; accounts.signals ends the user's sign-ins
+    # when a save changes them. None for an instance not loaded from the database.
+    credentials_as_loaded: tuple[str, bool] | None = None
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        user = super().from_db(db, field_names, values)
+        if "password" in user.__dict__ and "is_active" in user.__dict__:  # not deferred
+            user.credentials_as_loaded = user.credentials_state()
+        return user
+
+    def credentials_state(self) -> tuple[str, bool]:
+        return self.password, self.is_active
+
     def __str__(self) -> str:
         return self.username
 

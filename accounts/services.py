@@ -151,12 +151,11 @@ def user_update_profile(*, user: User, username: str | None = None) -> User:
 
 
 def _password_set(*, user: User, new_password: str, field: str = "newPassword") -> None:
-    """Set a password and end every sign-in of the user (earlier tokens also carry the old hash's
-    digest, which no longer matches: see SIMPLE_JWT)."""
+    """Set a password; saving it ends every sign-in of the user (accounts.signals). Earlier tokens
+    also carry the old hash's digest, which no longer matches: see SIMPLE_JWT."""
     _validate_password(new_password, user=user, field=field)
     user.set_password(new_password)
     user.save(update_fields=["password"])
-    tokens_revoke_all(user=user, reason=SessionEndReason.PASSWORD_CHANGED)
 
 
 @transaction.atomic

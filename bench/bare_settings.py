@@ -1,7 +1,8 @@
 """Settings of the bare DRF view that `make loadtest` measures beside the project (bench/bare_urls.py).
 
-The stack without the application: Django and DRF with the project's JSON renderer and camelCase
-settings, but no database, no authentication, no throttling and no middleware. Served by the same
+The stack without the application: Django and DRF with DRF's stock JSON rendering and
+djangorestframework-camel-case (the API's renderer before thisthat.renderers, which writes the same
+bytes with orjson), but no database, no authentication, no throttling and no middleware. Served by the same
 WSGI entry point (thisthat.wsgi) under the same gunicorn configuration, so the ratio of a scenario
 to this view is the share of the stack's speed the application keeps.
 """

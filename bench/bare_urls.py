@@ -1,7 +1,8 @@
 """The bare view: one page of 20 market-shaped objects, built once, rendered on every request.
 
 The objects have the keys and value types of a cached `GET /api/v1/markets` page (what
-`MarketOutput(...).data` stores: Decimals, ISO strings, None), so both pay the same rendering.
+`MarketOutput(...).data` holds: Decimals, ISO strings, None), rendered by the stock camelCase renderer
+on every request (the API now keeps cached pages rendered: see bench/bare_settings.py).
 """
 
 import uuid

@@ -1,4 +1,5 @@
 from dataclasses import asdict
+from datetime import datetime
 
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -9,6 +10,7 @@ from rest_framework.views import APIView
 
 from thisthat.openapi import error_responses
 from thisthat.pagination import page_input, paginate
+from thisthat.renderers import RenderedResponse
 from thisthat.serializers import InputSerializer
 
 from .cache import listing_cached
@@ -38,7 +40,7 @@ class MarketListInput(page_input(default_limit=20, max_limit=100, name="MarketLi
     sort = serializers.ChoiceField(choices=list(SORTS), required=False, default="trending", allow_blank=True)
 
 
-def _market_page(request, *, category: str | None = None) -> dict:
+def _market_page(request, *, category: str | None = None) -> bytes:
     query = dict(MarketListInput.from_query(request))
     if category is not None:
         query["category"] = category
@@ -73,7 +75,7 @@ class MarketListApi(APIView):
         responses={200: MarketListOutput, **error_responses(400)},
     )
     def get(self, request):
-        return Response(_market_page(request))
+        return RenderedResponse(_market_page(request))
 
 
 class MarketCategoryListApi(APIView):
@@ -85,7 +87,7 @@ class MarketCategoryListApi(APIView):
         responses={200: MarketListOutput, **error_responses(400)},
     )
     def get(self, request, slug: str):
-        return Response(_market_page(request, category=slug))
+        return RenderedResponse(_market_page(request, category=slug))
 
 
 class MarketCategoriesApi(APIView):
@@ -93,8 +95,10 @@ class MarketCategoriesApi(APIView):
 
     @extend_schema(operation_id="markets_categories", responses={200: CategoryListOutput, **error_responses()})
     def get(self, request):
-        categories = listing_cached("categories", {}, market_categories, changes_at=open_markets_next_expiry)
-        return Response(CategoryListOutput({"categories": categories}).data)
+        def build() -> dict:
+            return CategoryListOutput({"categories": market_categories()}).data
+
+        return RenderedResponse(listing_cached("categories", {}, build, changes_at=open_markets_next_expiry))
 
 
 class MarketRandomInput(InputSerializer):
@@ -122,7 +126,22 @@ class MarketDetailApi(APIView):
         operation_id="markets_retrieve", parameters=[MARKET_ID], responses={200: MarketOutput, **error_responses(404)}
     )
     def get(self, request, market_id: str):
-        return Response(MarketOutput(market_get(market_id=market_id)).data)
+        found = []
+
+        def build() -> dict:
+            found.append(market_get(market_id=market_id))
+            return MarketOutput(found[0]).data
+
+        def expiry() -> datetime | None:
+            expires_at = found[0].expires_at
+            return expires_at if expires_at and expires_at > timezone.now() else None
+
+        # A credits market's odds move with every trade, which leaves the catalogue version alone
+        # (markets.services.market_maker_trade): its page is always read from the database.
+        body = listing_cached(
+            "detail", {"id": market_id}, build, changes_at=expiry, keep=lambda: not found[0].has_maker
+        )
+        return RenderedResponse(body)
 
 
 OddsHistoryInput = page_input(default_limit=500, max_limit=1000, name="OddsHistoryPageInput")

@@ -249,7 +249,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_THROTTLE_CLASSES": ["thisthat.throttling.ScopedRateLimit"],
     "NUM_PROXIES": NUM_PROXIES,
-    "DEFAULT_RENDERER_CLASSES": ["djangorestframework_camel_case.render.CamelCaseJSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["thisthat.renderers.JSONRenderer"],  # camelCase keys, encoded by orjson
     "DEFAULT_PARSER_CLASSES": ["thisthat.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "thisthat.handlers.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "thisthat.openapi.TaggedAutoSchema",

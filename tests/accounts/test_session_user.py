@@ -1,0 +1,91 @@
+"""Authentication loads no user row: the token's sign-in is checked in Redis, and every saved change
+of a password or of the active state ends the user's sign-ins, however it is made, so old tokens
+are refused at once without a query."""
+
+from django.contrib.auth.forms import AdminPasswordChangeForm
+from rest_framework.test import APIClient
+
+from accounts.models import AuthSession, SessionEndReason, User
+from accounts.tokens import token_pair_issue
+from tests.factories import UserFactory
+from tests.helpers.assertions import assert_error
+
+USERS_ME = "/api/v1/users/me"
+MARKETS = "/api/v1/markets"
+NEW_PASSWORD = "An0ther-l0ng-passphrase"
+
+
+def bearer(token: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+def assert_refused_without_a_query(client: APIClient, django_assert_num_queries) -> None:
+    with django_assert_num_queries(0):
+        body = assert_error(client.get(MARKETS), 401, "TOKEN_INVALID")
+    assert body["details"] == {"reason": "session_ended"}
+
+
+def test_an_authenticated_cached_read_costs_no_query(user, django_assert_num_queries):
+    client = bearer(token_pair_issue(user=user).access_token)
+    assert client.get(MARKETS).status_code == 200  # caches the page, records the session's use
+
+    with django_assert_num_queries(0):
+        assert client.get(MARKETS).status_code == 200
+
+
+def test_the_profile_costs_one_query(user, django_assert_num_queries):
+    client = bearer(token_pair_issue(user=user).access_token)
+    assert client.get(USERS_ME).status_code == 200
+
+    with django_assert_num_queries(1):  # the user row with its X account
+        response = client.get(USERS_ME)
+
+    assert response.json()["id"] == str(user.pk)
+
+
+def test_a_password_saved_outside_the_api_refuses_earlier_tokens_at_once(user, django_assert_num_queries):
+    client = bearer(token_pair_issue(user=user).access_token)
+    assert client.get(MARKETS).status_code == 200
+
+    form = AdminPasswordChangeForm(User.objects.get(pk=user.pk), {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+    assert form.is_valid(), form.errors
+    form.save()  # what the admin's password page and `manage.py changepassword` do
+
+    assert_refused_without_a_query(client, django_assert_num_queries)
+    assert set(AuthSession.objects.filter(user=user).values_list("end_reason", flat=True)) == {
+        SessionEndReason.PASSWORD_CHANGED
+    }
+
+
+def test_a_deactivation_saved_outside_the_api_refuses_earlier_tokens_at_once(user, django_assert_num_queries):
+    client = bearer(token_pair_issue(user=user).access_token)
+    stored = User.objects.get(pk=user.pk)
+    stored.is_active = False
+    stored.save()
+
+    assert_refused_without_a_query(client, django_assert_num_queries)
+    assert AuthSession.objects.get(user=user).end_reason == SessionEndReason.DEACTIVATED
+
+
+def test_other_changes_to_a_user_keep_their_sign_ins(user):
+    client = bearer(token_pair_issue(user=user).access_token)
+    stored = User.objects.get(pk=user.pk)
+    stored.username = "renamed"
+    stored.save()
+    reactivated = UserFactory()
+    User.objects.filter(pk=reactivated.pk).update(is_active=False)
+    inactive = User.objects.get(pk=reactivated.pk)
+    inactive.is_active = True
+    inactive.save()
+
+    assert client.get(USERS_ME).json()["username"] == "renamed"
+    assert not AuthSession.objects.filter(ended_at__isnull=False).exists()
+
+
+def test_a_token_whose_password_changed_by_a_raw_update_is_refused_when_the_row_is_read(user):
+    client = bearer(token_pair_issue(user=user).access_token)
+    User.objects.filter(pk=user.pk).update(password="argon2$changed-behind-our-back")  # no save, no signal
+
+    assert_error(client.get(USERS_ME), 401, "TOKEN_INVALID")
