@@ -1,6 +1,7 @@
 """Read by gunicorn from the working directory (`make run`, the Procfile, the Docker image): its own
 lines (start-up, workers booting, timeouts) in the JSON format of every other log line."""
 
+from thisthat import multiproc
 from thisthat.logging import JSON_FORMATTER
 
 logconfig_dict = {
@@ -13,3 +14,15 @@ logconfig_dict = {
         "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
+
+# Metrics (thisthat.multiproc): the workers record into the web's folder, emptied at start; a dead
+# worker's in-flight gauge goes with it.
+multiproc.use("web")
+
+
+def on_starting(server) -> None:
+    multiproc.wipe()
+
+
+def child_exit(server, worker) -> None:
+    multiproc.process_dead(worker.pid)
