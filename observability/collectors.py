@@ -7,6 +7,7 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
+from amqp.exceptions import ChannelError
 from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
@@ -48,7 +49,10 @@ def queue_lengths() -> dict[str, int]:
     with app.connection_for_read() as conn:
         channel = conn.default_channel
         for name in app.amqp.queues:
-            lengths[name] = channel.queue_declare(queue=name, passive=True).message_count
+            try:
+                lengths[name] = channel.queue_declare(queue=name, passive=True).message_count
+            except ChannelError:  # not declared yet: no worker has started, nothing was sent
+                lengths[name] = 0
     return lengths
 
 
