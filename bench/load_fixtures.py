@@ -40,9 +40,9 @@ def seed(args: argparse.Namespace) -> None:
     from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import make_password
     from django.utils import timezone
-    from rest_framework_simplejwt.tokens import AccessToken
 
     from accounts.services import user_create
+    from accounts.tokens import token_pair_issue
     from betting.models import Bet, BetStatus
     from betting.rules import payout_for
     from economy.models import LedgerKind
@@ -56,7 +56,8 @@ def seed(args: argparse.Namespace) -> None:
     user_model = get_user_model()
 
     def token(user) -> str:
-        return str(AccessToken.for_user(user))
+        # A sign-in of its own, as a login makes: the API refuses access tokens without a session.
+        return token_pair_issue(user=user).access_token
 
     staff = user_create(username="loadstaff", email="loadstaff@bench.test", password=None, is_staff=True)
     users = [

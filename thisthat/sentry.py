@@ -40,8 +40,16 @@ def sentry_init(*, dsn: str, environment: str, traces_sample_rate: float) -> Non
         dsn=dsn,
         environment=environment,
         integrations=[DjangoIntegration(), CeleryIntegration()],
-        send_default_pii=False,
-        max_request_body_size="never",
+        # What send_default_pii=False meant, stricter (sentry-sdk 2.75 replaces that option with this):
+        # no user, cookies, bodies, local variables or query parameters.
+        data_collection={
+            "user_info": False,
+            "cookies": {"mode": "off"},
+            "http_bodies": [],
+            "url_query_params": {"mode": "off"},
+            "stack_frame_variables": False,
+            "database_query_data": False,
+        },
         traces_sample_rate=traces_sample_rate,
         before_send=attach_context,
     )
