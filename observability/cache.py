@@ -24,7 +24,7 @@ def _timed(name: str, method: Callable) -> Callable:
             metrics.cache_call_errors.labels(name).inc()
             raise
         finally:
-            metrics.cache_call_duration.labels(name).observe(time.perf_counter() - started)
+            metrics.cache_timer(name).observe(time.perf_counter() - started)
 
     return call
 

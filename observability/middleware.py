@@ -34,6 +34,6 @@ class PrometheusMiddleware:
         finally:
             metrics.http_requests_in_flight.dec()
         route, method = route_of(request), request.method if request.method in METHODS else "other"
-        metrics.http_request_duration.labels(route, method).observe(time.perf_counter() - started)
-        metrics.http_requests.labels(route, method, str(response.status_code)).inc()
+        metrics.request_timer(route, method).observe(time.perf_counter() - started)
+        metrics.request_counter(route, method, str(response.status_code)).inc()
         return response

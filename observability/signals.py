@@ -34,9 +34,7 @@ def _timed_statement(execute: Callable, sql: str, params: Any, many: bool, conte
     try:
         return execute(sql, params, many, context)
     finally:
-        metrics.db_query_duration.labels(context["connection"].alias, _statement(sql)).observe(
-            time.perf_counter() - started
-        )
+        metrics.statement_timer(context["connection"].alias, _statement(sql)).observe(time.perf_counter() - started)
 
 
 def _on_connection_created(sender, connection, **_) -> None:
