@@ -54,23 +54,25 @@ def scrape() -> bytes:
 
 
 def refusal(request) -> tuple[int, str, str] | None:
-    """None when the caller may scrape: the configured bearer token (METRICS_TOKEN), or an address in
-    METRICS_ALLOWED_IPS (addresses or networks, as thisthat.http.client_address sees the caller).
-    Otherwise the status, code and message to refuse with."""
-    header = request.headers.get("Authorization", "")
-    scheme, _, supplied = header.partition(" ")
+    """None when the caller of `/metrics` may scrape, else the status, code and message to refuse with."""
+    return refusal_for(authorization=request.headers.get("Authorization", ""), address=client_address(request))
+
+
+def refusal_for(*, authorization: str, address: str) -> tuple[int, str, str] | None:
+    """A scrape is allowed with the configured bearer token (METRICS_TOKEN), or from an address in
+    METRICS_ALLOWED_IPS (addresses or networks). Otherwise: the status, code and message to refuse with."""
+    scheme, _, supplied = authorization.partition(" ")
     if settings.METRICS_TOKEN and scheme.lower() == "bearer" and supplied:
         if hmac.compare_digest(supplied.strip().encode(), settings.METRICS_TOKEN.encode()):
             return None
         return 403, "PERMISSION_DENIED", "This token may not read the metrics."
     try:
-        address = ipaddress.ip_address(client_address(request))
+        caller = ipaddress.ip_address(address)
     except ValueError:
-        address = None
-    if address is not None and any(
-        address in ipaddress.ip_network(allowed, strict=False) for allowed in settings.METRICS_ALLOWED_IPS
-    ):
+        caller = None
+    allowed = (ipaddress.ip_network(entry, strict=False) for entry in settings.METRICS_ALLOWED_IPS)
+    if caller is not None and any(caller in network for network in allowed):
         return None
-    if header:
+    if authorization:
         return 403, "PERMISSION_DENIED", "This token may not read the metrics."
     return 401, "NOT_AUTHENTICATED", "The metrics need a bearer token (METRICS_TOKEN) or an allowed address."

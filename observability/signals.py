@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from celery import signals as celery_signals
+from django.conf import settings
 from django.core.cache import cache
 from django.db.backends.signals import connection_created
 
@@ -77,6 +78,18 @@ def _on_task_retry(sender=None, **_) -> None:
 def _on_beat_init(**_) -> None:
     # Only beat counts what it publishes (the web and the worker publish tasks too).
     celery_signals.before_task_publish.connect(_on_beat_publish, weak=False)
+    _export(settings.METRICS_BEAT_PORT)
+
+
+def _on_worker_ready(**_) -> None:
+    _export(settings.METRICS_WORKER_PORT)
+
+
+def _export(port: int | None) -> None:
+    if port:
+        from .exporter import serve
+
+        serve(host=settings.METRICS_EXPORTER_HOST, port=port)
 
 
 def _on_beat_publish(sender: str | None = None, **_) -> None:
@@ -90,3 +103,4 @@ def connect() -> None:
     celery_signals.task_failure.connect(_on_task_failure, weak=False)
     celery_signals.task_retry.connect(_on_task_retry, weak=False)
     celery_signals.beat_init.connect(_on_beat_init, weak=False)
+    celery_signals.worker_ready.connect(_on_worker_ready, weak=False)

@@ -1,7 +1,10 @@
 """/metrics answers only a bearer token or an allowed address, and is not in the public schema."""
 
 import pytest
+import requests
 from django.test import Client
+
+from observability.exporter import serve
 
 from .conftest import METRICS_TOKEN
 
@@ -68,3 +71,23 @@ def test_metrics_off_is_not_found(metrics_settings):
 def test_metrics_are_not_in_the_public_schema(api_client):
     schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
     assert not [path for path in schema["paths"] if "metrics" in path]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_exporter_answers_like_the_web(metrics_settings):
+    """METRICS_WORKER_PORT: the worker's own /metrics, same report, same access rule."""
+    server = serve(host="127.0.0.1", port=0)
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        metrics_settings.METRICS_ALLOWED_IPS = []
+        refused = requests.get(f"{base}/metrics", timeout=10)
+        assert refused.status_code == 401
+        assert refused.json()["code"] == "NOT_AUTHENTICATED"
+        assert requests.get(f"{base}/metrics", headers={"Authorization": "Bearer nope"}, timeout=10).status_code == 403
+        scraped = requests.get(f"{base}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=10)
+        assert scraped.status_code == 200
+        assert "thisthat_celery_tasks_total" in scraped.text or "# TYPE thisthat_celery_tasks counter" in scraped.text
+        assert "thisthat_users " in scraped.text
+        assert requests.get(f"{base}/other", timeout=10).status_code == 404
+    finally:
+        server.shutdown()

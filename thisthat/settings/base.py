@@ -468,6 +468,11 @@ METRICS_ENABLED = multiproc.enabled()
 # thisthat.http.client_address sees them); `make run` (DEBUG) allows loopback.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"] if DEBUG else [])
+# The worker and beat answer /metrics themselves on these ports when set (hosts that do not share
+# the web's METRICS_DIR); same access rule.
+METRICS_WORKER_PORT = env.int("METRICS_WORKER_PORT", default=None)
+METRICS_BEAT_PORT = env.int("METRICS_BEAT_PORT", default=None)
+METRICS_EXPORTER_HOST = env.str("METRICS_EXPORTER_HOST", default="0.0.0.0")
 if METRICS_ENABLED:
     MIDDLEWARE.insert(0, "observability.middleware.PrometheusMiddleware")
     _TIMED_CACHES = {
