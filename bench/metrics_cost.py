@@ -44,6 +44,7 @@ def main() -> None:
     parser.add_argument("--only", default=",".join(REPEATABLE))
     parser.add_argument("--users", type=int, default=500)
     parser.add_argument("--board-users", type=int, default=20_000)
+    parser.add_argument("--reuse", action="store_true", help="keep the data (and keys) of the previous run: no seeding")
     args = parser.parse_args()
     harness = argparse.Namespace(
         workers=2, threads=4, worker_class="gthread", max_requests=0, timeout=10, wrk_threads=2,
@@ -54,21 +55,26 @@ def main() -> None:
     ports = {"on": args.port, "off": args.port + 1, "standin": args.port + 2}
     for folder in ("requests", "ids", "wrk"):
         (RUN_DIR / folder).mkdir(parents=True, exist_ok=True)
-    recreate_database(database_url)
-    flush_redis(redis_url)
     standin, _ = serve(port=ports["standin"], state=StandinState(build_markets(36, seed=1), seed=1))
     env = server_env(database_url, redis_url, f"http://127.0.0.1:{ports['standin']}")
     env.update(METRICS_DIR=str(RUN_DIR / "metrics-ab"), METRICS_TOKEN=secrets.token_urlsafe(32))
-    manage(env, "migrate", "--noinput", "-v0")
-    manage(env, "collectstatic", "--noinput", "-v0")
-    manage(env, "ingest_markets")
-    manage(env, "sync_odds")
-    fixtures_file = RUN_DIR / "fixtures-ab.json"
-    subprocess.run(
-        [sys.executable, "-m", "bench.load_fixtures", "seed", "--out", str(fixtures_file), "--users", str(args.users),
-         "--board-users", str(args.board_users), "--credits-markets", "12", "--sell-bets-per-user", "1"],
-        env={**env, "LOG_LEVEL": "WARNING"}, check=True,
-    )  # fmt: skip
+    keys_file, fixtures_file = RUN_DIR / "keys-ab.json", RUN_DIR / "fixtures-ab.json"
+    if args.reuse:  # the seeded tokens were signed with the previous run's keys
+        env.update(json.loads(keys_file.read_text()))
+    else:
+        recreate_database(database_url)
+        flush_redis(redis_url)
+        keys_file.write_text(json.dumps({name: env[name] for name in ("SECRET_KEY", "JWT_SIGNING_KEY")}))
+        manage(env, "migrate", "--noinput", "-v0")
+        manage(env, "collectstatic", "--noinput", "-v0")
+        manage(env, "ingest_markets")
+        manage(env, "sync_odds")
+        subprocess.run(
+            [sys.executable, "-m", "bench.load_fixtures", "seed", "--out", str(fixtures_file), "--users",
+             str(args.users), "--board-users", str(args.board_users), "--credits-markets", "12",
+             "--sell-bets-per-user", "1"],
+            env={**env, "LOG_LEVEL": "WARNING"}, check=True,
+        )  # fmt: skip
     fixtures = json.loads(fixtures_file.read_text())
 
     def fresh_odds() -> None:
