@@ -59,7 +59,7 @@ format: install ## Apply ruff fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-check: install ## Migrations in sync, OpenAPI schema valid, production settings pass check --deploy
+check: install ## Migrations in sync, OpenAPI schema valid, production settings pass check --deploy, alert rules valid
 	DJANGO_SETTINGS_MODULE=thisthat.settings.test $(MANAGE) makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=thisthat.settings.test $(MANAGE) spectacular --validate --fail-on-warn --file /dev/null
 	DJANGO_SETTINGS_MODULE=thisthat.settings.production DATABASE_URL=$(LOCAL_DATABASE_URL) REDIS_URL=$(LOCAL_REDIS_URL) \
@@ -67,6 +67,8 @@ check: install ## Migrations in sync, OpenAPI schema valid, production settings 
 		SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))') \
 		JWT_SIGNING_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))') \
 		$(MANAGE) check --deploy --fail-level WARNING
+	@if command -v promtool >/dev/null; then promtool check rules ops/prometheus/alerts.yml; \
+		else echo "promtool not installed (apt-get install prometheus): alert rules checked by the tests only"; fi
 
 schema: install ## Write the OpenAPI schema to openapi.yaml
 	DJANGO_SETTINGS_MODULE=thisthat.settings.test $(MANAGE) spectacular --validate --file openapi.yaml

@@ -7,6 +7,7 @@ import logging
 
 from gunicorn.glogging import Logger
 
+from thisthat import multiproc
 from thisthat.logging import JSON_FORMATTER
 
 
@@ -29,3 +30,15 @@ logconfig_dict = {
         "gunicorn.access": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
+
+# Metrics (thisthat.multiproc): the workers record into the web's folder, emptied at start; a dead
+# worker's in-flight gauge goes with it.
+multiproc.use("web")
+
+
+def on_starting(server) -> None:
+    multiproc.wipe()
+
+
+def child_exit(server, worker) -> None:
+    multiproc.process_dead(worker.pid)

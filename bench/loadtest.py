@@ -392,6 +392,13 @@ def main() -> None:
     parser.add_argument("--with-jobs", action="store_true",
                         help="also time settlement of 10,000 bets and rank recomputation at 100,000 users")  # fmt: skip
     parser.add_argument("--port", type=int, default=0, help="first of three ports (app, bare view, stand-in)")
+    parser.add_argument(
+        "--metrics",
+        choices=("on", "off"),
+        default="on",
+        help="the project's Prometheus metrics (METRICS_ENABLED); on, /metrics is saved to "
+        "var/loadtest/metrics.txt after the scenarios",
+    )
     args = parser.parse_args()
     if max(args.duration, args.mixed_duration) >= ODDS_MAX_AGE_SECONDS:
         # Odds are refreshed before each betting scenario; a bet needs them younger than this.
@@ -410,9 +417,12 @@ def main() -> None:
     flush_redis(redis_url)
     standin, _ = serve(port=ports["standin"], state=StandinState(build_markets(args.markets, seed=1), seed=1))
     env = server_env(database_url, redis_url, f"http://127.0.0.1:{ports['standin']}")
+    metrics_token = secrets.token_urlsafe(32)
+    env.update(METRICS_ENABLED=str(args.metrics == "on").lower(), METRICS_DIR=str(RUN_DIR / "metrics"),
+               METRICS_TOKEN=metrics_token)  # fmt: skip
     gunicorn = (f"gunicorn {' '.join(gunicorn_args(args))} (the same for the project and the bare view); "
                 f"DJANGO_SETTINGS_MODULE=thisthat.settings.production, rate limits on at 1000000/min, LOG_LEVEL=INFO "
-                f"to var/loadtest/app.log")  # fmt: skip
+                f"to var/loadtest/app.log, metrics {args.metrics}")  # fmt: skip
     report = ["## Load test", "", *(f"- {line}" for line in machine_report(database_url, redis_url, gunicorn, args))]
     print("\n".join(report), flush=True)
 
@@ -444,7 +454,7 @@ def main() -> None:
         single = [scenario for scenario in single if scenario.key in keys]
     bare = Scenario("bare", "bare DRF view (20 market-shaped objects)", [_line("GET", "/markets")], server="bare")
     app = start_gunicorn(env, ports["app"], args, RUN_DIR / "app.log", "/ready")
-    bare_env = {**env, "DJANGO_SETTINGS_MODULE": "bench.bare_settings"}
+    bare_env = {**env, "DJANGO_SETTINGS_MODULE": "bench.bare_settings", "METRICS_ENABLED": "false"}
     bare_server = start_gunicorn(bare_env, ports["bare"], args, RUN_DIR / "bare.log", "/markets")
     run = Run(args, ports)
     mixed_rows: list[Measured] = []
@@ -460,6 +470,12 @@ def main() -> None:
             sync_odds()
             print(f"mixed workload: {args.mixed_connections} connections, {args.mixed_duration} s", flush=True)
             mixed_rows = run.mixed(mixed)
+        if args.metrics == "on":  # what an operator's scrape saw after the load
+            scrape = urllib.request.Request(
+                f"http://127.0.0.1:{ports['app']}/metrics", headers={"Authorization": f"Bearer {metrics_token}"}
+            )
+            with urllib.request.urlopen(scrape, timeout=30) as response:
+                (RUN_DIR / "metrics.txt").write_bytes(response.read())
     finally:
         stop(app)
         stop(bare_server)

@@ -17,7 +17,8 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
-from .resilience import BudgetExhausted, CircuitBreaker, RateLimiter, UpstreamUnavailable
+from . import metrics
+from .resilience import BudgetExhausted, CircuitBreaker, CircuitOpen, RateLimiter, UpstreamUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +69,14 @@ def _retry_after_seconds(value: str | None) -> float | None:
         return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
     except (TypeError, ValueError):
         return None
+
+
+def _outcome(status: int) -> str:
+    if status == 429:
+        return "throttled"
+    if status >= 500:
+        return "server_error"
+    return "rejected" if status >= 400 else "ok"
 
 
 def _price(value: Any) -> Decimal | None:
@@ -122,16 +131,23 @@ class PolymarketClient:
         ceiling = min(self.retry.backoff_max, self.retry.backoff_base * 2**attempt)
         return ceiling / 2 + self.jitter() * ceiling / 2  # "equal jitter": never zero, never in lockstep
 
-    def _request(self, method: str, url: str, *, params: Any = None, body: Any = None) -> Any:
+    def _request(self, endpoint: str, method: str, url: str, *, params: Any = None, body: Any = None) -> Any:
+        """`endpoint` names the call in the metrics (polymarket/metrics.py)."""
         failure: UpstreamUnavailable | None = None
         for attempt in range(self.retry.attempts):
-            self.breaker.before_call()
+            try:
+                self.breaker.before_call()
+            except CircuitOpen:
+                metrics.requests_total.labels(endpoint, "circuit_open").inc()
+                raise
             try:
                 self.limiter.acquire(max_wait=self.rate_limit_wait)
             except BudgetExhausted:
                 self.breaker.release_probe()  # nothing went out: a half-open probe must stay available
+                metrics.requests_total.labels(endpoint, "budget_exhausted").inc()
                 raise
             delay = self._backoff(attempt)
+            started = time.perf_counter()
             try:
                 response = self.session.request(
                     method, url, params=params, json=body, timeout=self.timeout, stream=True
@@ -139,14 +155,17 @@ class PolymarketClient:
                 content = self._read_body(response, url) if response.status_code < 400 else b""
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
                 self.breaker.record_failure()
+                self._count(endpoint, "unreachable", started)
                 failure = UpstreamUnavailable(f"{type(exc).__name__}: {exc}", url=url)
                 failure.__cause__ = exc
             except UnexpectedPayload:
                 self.breaker.record_success()  # Polymarket answered; the answer is what is wrong
+                self._count(endpoint, "bad_payload", started)
                 raise
             else:
                 response.close()
                 status = response.status_code
+                self._count(endpoint, _outcome(status), started)
                 if status == 429 or status >= 500:
                     self.breaker.record_failure()
                     failure = UpstreamUnavailable(f"HTTP {status}", url=url, status=status)
@@ -176,6 +195,11 @@ class PolymarketClient:
             url=url,
             status=failure.status if failure else None,
         ) from failure
+
+    @staticmethod
+    def _count(endpoint: str, outcome: str, started: float) -> None:
+        metrics.requests_total.labels(endpoint, outcome).inc()
+        metrics.request_duration.labels(endpoint).observe(time.perf_counter() - started)
 
     def _read_body(self, response: requests.Response, url: str) -> bytes:
         """The body, read up to `max_response_bytes`: a larger answer is refused, never buffered whole."""
@@ -207,7 +231,7 @@ class PolymarketClient:
         if after_cursor:
             params["after_cursor"] = after_cursor
         url = f"{self.gamma_url}/markets/keyset"
-        payload = self._request("GET", url, params=params)
+        payload = self._request("gamma_markets_page", "GET", url, params=params)
         if isinstance(payload, list):  # an older listing shape: one page, no cursor
             return GammaPage(markets=payload, next_cursor=None)
         if not isinstance(payload, dict) or not isinstance(payload.get("markets"), list):
@@ -223,7 +247,7 @@ class PolymarketClient:
             raise ValueError(f"Gamma filters take at most {GAMMA_FILTER_MAX} ids")
         params += [("closed", str(closed).lower()), ("limit", GAMMA_FILTER_MAX)]
         url = f"{self.gamma_url}/markets/keyset"
-        payload = self._request("GET", url, params=params)
+        payload = self._request("gamma_markets_by_condition", "GET", url, params=params)
         markets = payload.get("markets") if isinstance(payload, dict) else payload
         if not isinstance(markets, list):
             raise UnexpectedPayload("Gamma keyset answer has no markets list", url=url)
@@ -231,7 +255,7 @@ class PolymarketClient:
 
     def gamma_market(self, gamma_id: str) -> dict[str, Any]:
         url = f"{self.gamma_url}/markets/{gamma_id}"
-        payload = self._request("GET", url, params={"include_tag": "true"})
+        payload = self._request("gamma_market", "GET", url, params={"include_tag": "true"})
         if not isinstance(payload, dict):
             raise UnexpectedPayload("Gamma market answer is not an object", url=url)
         return payload
@@ -239,7 +263,7 @@ class PolymarketClient:
     # --- CLOB ----------------------------------------------------------------------------------
     def clob_market(self, condition_id: str) -> dict[str, Any]:
         url = f"{self.clob_url}/markets/{condition_id}"
-        payload = self._request("GET", url)
+        payload = self._request("clob_market", "GET", url)
         if not isinstance(payload, dict):
             raise UnexpectedPayload("CLOB market answer is not an object", url=url)
         return payload
@@ -247,7 +271,7 @@ class PolymarketClient:
     def midpoint(self, token_id: str) -> Decimal | None:
         """The token's midpoint price, or None when the answer carries none."""
         url = f"{self.clob_url}/midpoint"
-        payload = self._request("GET", url, params={"token_id": token_id})
+        payload = self._request("clob_midpoint", "GET", url, params={"token_id": token_id})
         if not isinstance(payload, dict):
             raise UnexpectedPayload("CLOB midpoint answer is not an object", url=url)
         return _price(payload.get("mid", payload.get("mid_price")))
@@ -256,7 +280,7 @@ class PolymarketClient:
         """Midpoints for many tokens in one request; tokens without a usable price are left out."""
         body = [{"token_id": token_id} for token_id in token_ids]
         url = f"{self.clob_url}/midpoints"
-        payload = self._request("POST", url, body=body)
+        payload = self._request("clob_midpoints", "POST", url, body=body)
         if not isinstance(payload, dict):
             raise UnexpectedPayload("CLOB midpoints answer is not an object", url=url)
         prices = {}

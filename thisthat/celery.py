@@ -1,12 +1,20 @@
 import logging.config
 import os
+import sys
 from contextvars import Token
 
 from celery import Celery, signals
 
+from . import multiproc
 from .logging import task_var
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "thisthat.settings.local")
+# The worker's and beat's metrics folders (thisthat.multiproc): chosen and emptied in the main
+# process, before anything records a metric and before the pool forks.
+_metrics_role = multiproc.celery_role(sys.argv)
+if _metrics_role is not None:
+    multiproc.use(_metrics_role)
+    multiproc.wipe()
 
 app = Celery("thisthat")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -38,3 +46,8 @@ def _task_context_leave(task_id: str, **_) -> None:
     token = _task_tokens.pop(task_id, None)
     if token is not None:
         task_var.reset(token)
+
+
+@signals.worker_process_shutdown.connect  # a prefork pool process exiting
+def _metrics_process_exit(**_) -> None:
+    multiproc.process_dead(os.getpid())

@@ -24,6 +24,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("", include("observability.urls")),  # /metrics, and the admin's overview (before the admin's own)
     path("admin/", admin.site.urls),
     re_path(r"^(?!admin|static/)", unknown_endpoint),
 ]

@@ -8,6 +8,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from thisthat import multiproc
 from thisthat.logging import JSON_FORMATTER
 from thisthat.rates import parse_rate
 
@@ -75,6 +76,7 @@ INSTALLED_APPS = [
     "polymarket",
     "abuse",
     "demo",
+    "observability",
 ]
 
 MIDDLEWARE = [
@@ -458,3 +460,34 @@ LOGGING = {
 }
 
 CSRF_FAILURE_VIEW = "thisthat.handlers.csrf_failure"
+
+# --- Operations: metrics and error tracking (README "Operations") -----------------------------
+# METRICS_ENABLED (default on) and METRICS_DIR are read from the environment by thisthat.multiproc.
+METRICS_ENABLED = multiproc.enabled()
+# `/metrics` answers a request with this bearer token, or from these addresses or networks (as
+# thisthat.http.client_address sees them); `make run` (DEBUG) allows loopback.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"] if DEBUG else [])
+# The worker and beat answer /metrics themselves on these ports when set (hosts that do not share
+# the web's METRICS_DIR); same access rule.
+METRICS_WORKER_PORT = env.int("METRICS_WORKER_PORT", default=None)
+METRICS_BEAT_PORT = env.int("METRICS_BEAT_PORT", default=None)
+METRICS_EXPORTER_HOST = env.str("METRICS_EXPORTER_HOST", default="0.0.0.0")
+if METRICS_ENABLED:
+    MIDDLEWARE.insert(0, "observability.middleware.PrometheusMiddleware")
+    _TIMED_CACHES = {
+        "django_redis.cache.RedisCache": "observability.cache.RedisCache",
+        "django.core.cache.backends.db.DatabaseCache": "observability.cache.DatabaseCache",
+    }
+    CACHES["default"]["BACKEND"] = _TIMED_CACHES.get(CACHES["default"]["BACKEND"], CACHES["default"]["BACKEND"])
+
+# Sentry, only with a DSN: the request id and task are attached, no personal data is sent.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from thisthat.sentry import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )

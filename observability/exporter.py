@@ -1,0 +1,52 @@
+"""`/metrics` served by the Celery worker or beat itself (METRICS_WORKER_PORT, METRICS_BEAT_PORT), for
+hosts where they do not share the web's metrics folder. Same report and same access rule as the
+web's `/metrics`; a thread of the main process, so the pool is never busy answering it."""
+
+import json
+import logging
+import threading
+from http import HTTPStatus
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from thisthat.errors import envelope
+
+from . import exposition
+
+logger = logging.getLogger(__name__)
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, *args) -> None:  # a scrape every 15 s is not news
+        pass
+
+
+def metrics_app(environ, start_response):
+    if environ.get("PATH_INFO") != "/metrics":
+        return _json(start_response, 404, "NOT_FOUND", "No endpoint here but /metrics.")
+    refused = exposition.refusal_for(
+        authorization=environ.get("HTTP_AUTHORIZATION", ""), address=environ.get("REMOTE_ADDR", "")
+    )
+    if refused is not None:
+        return _json(start_response, *refused)
+    body = exposition.scrape()
+    start_response("200 OK", [("Content-Type", CONTENT_TYPE_LATEST), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _json(start_response, status: int, code: str, message: str) -> list[bytes]:
+    body = json.dumps(envelope(message, code, status)).encode()
+    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    if status == 401:
+        headers.append(("WWW-Authenticate", 'Bearer realm="metrics"'))
+    start_response(f"{status} {HTTPStatus(status).phrase}", headers)
+    return [body]
+
+
+def serve(*, host: str, port: int) -> WSGIServer:
+    """Start answering on host:port in a daemon thread; returns the server (`shutdown()` stops it)."""
+    server = make_server(host, port, metrics_app, handler_class=_QuietHandler)
+    threading.Thread(target=server.serve_forever, name="metrics-exporter", daemon=True).start()
+    logger.info("metrics exporter listening", extra={"host": host, "port": server.server_port})
+    return server

@@ -1,0 +1,158 @@
+"""The numbers operators and staff watch (PRD §11), read from the other apps' tables. Each query
+uses an index or counts a table once; callers cache the results (`collectors.py` for a minute, the
+overview page per request only)."""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Sum
+from django.db.models.functions import TruncDate
+
+from activity.models import Activity
+from betting.models import Bet
+from betting.selectors import markets_awaiting_settlement
+from leaderboard.models import Period, RankingRun, Standing
+from markets.models import Market
+
+# The rolling windows of the gauges (label `window`).
+WINDOWS = {"1d": timedelta(days=1), "7d": timedelta(days=7), "30d": timedelta(days=30)}
+# A settlement normally ends seconds after its resolution; one older than this is stuck.
+SETTLEMENT_LATE_AFTER = timedelta(minutes=5)
+# The leaderboard's shape: the all-time PnL and volume at these ranks.
+RANKS = (1, 10, 100, 1000)
+
+
+@dataclass(frozen=True)
+class BetTotals:
+    bets: int
+    wagered: Decimal
+
+    @property
+    def average(self) -> Decimal:
+        return (self.wagered / self.bets).quantize(Decimal("0.01")) if self.bets else Decimal(0)
+
+
+def bet_totals(*, since: datetime, until: datetime | None = None) -> BetTotals:
+    bets = Bet.objects.filter(placed_at__gte=since)
+    if until is not None:
+        bets = bets.filter(placed_at__lt=until)
+    row = bets.aggregate(bets=Count("id"), wagered=Sum("amount"))
+    return BetTotals(bets=row["bets"], wagered=row["wagered"] or Decimal(0))
+
+
+def active_users(*, since: datetime, until: datetime | None = None) -> int:
+    """Users who signed up, logged in, claimed, bought, bet, cashed out or traded in the window."""
+    rows = Activity.objects.filter(created_at__gte=since)
+    if until is not None:
+        rows = rows.filter(created_at__lt=until)
+    return rows.values("user_id").distinct().count()
+
+
+def signups(*, since: datetime, until: datetime | None = None) -> int:
+    users = get_user_model().objects.filter(created_at__gte=since)
+    if until is not None:
+        users = users.filter(created_at__lt=until)
+    return users.count()
+
+
+def open_markets(*, now: datetime) -> int:
+    return Market.objects.open_at(now).count()
+
+
+def late_settlements(*, now: datetime) -> int:
+    """Resolved or cancelled markets whose settlement has not finished SETTLEMENT_LATE_AFTER later."""
+    return len(markets_awaiting_settlement(resolved_before=now - SETTLEMENT_LATE_AFTER))
+
+
+def pending_settlements(*, now: datetime) -> int:
+    """Resolved or cancelled markets whose settlement has not finished yet."""
+    return len(markets_awaiting_settlement(resolved_before=now))
+
+
+@dataclass(frozen=True)
+class Business:
+    users: int
+    active_users: dict[str, int]  # by window
+    bets: dict[str, BetTotals]  # by window
+    credits_in_circulation: Decimal
+    credit_debt: Decimal
+    open_markets: int
+    late_settlements: int
+    ranked_users: dict[str, int]  # by leaderboard period, as of the last recomputation
+    rank_values: dict[tuple[str, int], Decimal]  # (board, rank) → all-time PnL or volume at that rank
+    ranks_computed_at: datetime | None
+
+
+def business(*, now: datetime) -> Business:
+    users = get_user_model().objects.aggregate(
+        users=Count("id"), balance=Sum("credit_balance"), debt=Sum("credit_debt")
+    )
+    run = RankingRun.objects.order_by("-computed_at").first()
+    rank_values: dict[tuple[str, int], Decimal] = {}
+    for board, rank_field, value_field in (("pnl", "pnl_rank", "pnl"), ("volume", "volume_rank", "volume")):
+        rows = Standing.objects.filter(period=Period.ALL, **{f"{rank_field}__in": RANKS}).values_list(
+            rank_field, value_field
+        )
+        for rank, value in rows:  # tied users share a rank (and so a value)
+            rank_values[(board, rank)] = value
+    return Business(
+        users=users["users"],
+        active_users={name: active_users(since=now - span) for name, span in WINDOWS.items()},
+        bets={name: bet_totals(since=now - span) for name, span in WINDOWS.items()},
+        credits_in_circulation=users["balance"] or Decimal(0),
+        credit_debt=users["debt"] or Decimal(0),
+        open_markets=open_markets(now=now),
+        late_settlements=late_settlements(now=now),
+        ranked_users=dict(run.ranked) if run is not None else {},
+        rank_values=rank_values,
+        ranks_computed_at=run.computed_at if run is not None else None,
+    )
+
+
+@dataclass(frozen=True)
+class Day:
+    day: date
+    signups: int
+    active_users: int
+    bets: int
+    wagered: Decimal
+
+    @property
+    def average_bet(self) -> Decimal:
+        return (self.wagered / self.bets).quantize(Decimal("0.01")) if self.bets else Decimal(0)
+
+
+def daily_series(*, first: date, last: date) -> list[Day]:
+    """One row per UTC day from `first` to `last`, days without anything included: four grouped
+    queries over the window, whatever its length."""
+    start = datetime.combine(first, datetime.min.time()).replace(tzinfo=UTC)
+    end = datetime.combine(last + timedelta(days=1), datetime.min.time()).replace(tzinfo=UTC)
+
+    def per_day(queryset, field: str, **aggregates) -> dict[date, dict]:
+        rows = (
+            queryset.filter(**{f"{field}__gte": start, f"{field}__lt": end})
+            .annotate(day=TruncDate(field, tzinfo=UTC))
+            .values("day")
+            .annotate(**aggregates)
+        )
+        return {row.pop("day"): row for row in rows}
+
+    joined = per_day(get_user_model().objects.all(), "created_at", n=Count("id"))
+    active = per_day(Activity.objects.all(), "created_at", n=Count("user_id", distinct=True))
+    placed = per_day(Bet.objects.all(), "placed_at", n=Count("id"), wagered=Sum("amount"))
+    days = []
+    for offset in range((last - first).days + 1):
+        day = first + timedelta(days=offset)
+        bets = placed.get(day, {})
+        days.append(
+            Day(
+                day=day,
+                signups=joined.get(day, {}).get("n", 0),
+                active_users=active.get(day, {}).get("n", 0),
+                bets=bets.get("n", 0),
+                wagered=bets.get("wagered") or Decimal(0),
+            )
+        )
+    return days
