@@ -6,10 +6,11 @@ from rest_framework.views import APIView
 
 from thisthat.openapi import error_responses
 from thisthat.pagination import page_input
+from thisthat.renderers import RenderedResponse, render_json
 from thisthat.serializers import InputSerializer
 
 from .models import Period
-from .selectors import board_page, user_standing
+from .selectors import BoardPage, board_page_body, user_standing
 from .serializers import BoardOutput, UserStandingOutput
 
 
@@ -23,9 +24,12 @@ class PeriodInput(InputSerializer):
 
 def _board(request, board: str) -> Response:
     query = BoardInput.from_query(request)
-    found = board_page(board=board, **query)
-    body = {"leaderboard": found.rows, "total": found.total, **query, "updated_at": found.updated_at}
-    return Response(BoardOutput(body).data)
+
+    def render(found: BoardPage) -> bytes:
+        body = {"leaderboard": found.rows, "total": found.total, **query, "updated_at": found.updated_at}
+        return render_json(BoardOutput(body).data)
+
+    return RenderedResponse(board_page_body(board=board, **query, render=render))
 
 
 class PnlBoardApi(APIView):

@@ -58,6 +58,19 @@ def page(
     return [row for n in range(first, last + 1) for row in blocks[n]][start : start + limit]
 
 
+def page_body(
+    board: str, period: str, limit: int, offset: int, *, run: RankingRun, render: Callable[[], bytes]
+) -> bytes:
+    """The response body of a page, `render()` building it. The pages clients page by — one whole
+    block inside the cached ones, the default page first — are kept as rendered bytes under the
+    run (at most boards x periods x CACHED_BLOCKS bodies per run), so a hit is neither sliced,
+    serialised nor rendered; any other page is rendered from the blocks each time."""
+    block = offset // BLOCK_ROWS
+    if limit != BLOCK_ROWS or offset % BLOCK_ROWS or block >= CACHED_BLOCKS:
+        return render()
+    return cached(f"leaderboard:{board}:{period}:{run.pk}:body:{block}", render, timeout=PAGE_SECONDS)
+
+
 def run_publish(run: RankingRun) -> None:
     """Make `run` the one boards are read from (its rows are keyed by it)."""
     cache.set(_LATEST_RUN_KEY, run, timeout=PAGE_SECONDS)

@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -48,15 +49,31 @@ class BoardPage:
     updated_at: datetime | None
 
 
-def board_page(*, board: str, period: str, limit: int, offset: int) -> BoardPage:
-    """A page of the PnL or volume board: from the cache, else the database (refilling the cache)."""
-    run = board_cache.latest_run()
+def _board_page_of_run(run: RankingRun | None, board: str, period: str, limit: int, offset: int) -> BoardPage:
     if run is None:
         return BoardPage(rows=[], total=0, updated_at=None)
     rows = board_cache.page(
         board, period, limit, offset, run=run, load=lambda size, start: board_rows(board, period, size, start)
     )
     return BoardPage(rows=rows, total=run.ranked[period][board], updated_at=run.computed_at)
+
+
+def board_page(*, board: str, period: str, limit: int, offset: int) -> BoardPage:
+    """A page of the PnL or volume board: from the cache, else the database (refilling the cache)."""
+    return _board_page_of_run(board_cache.latest_run(), board, period, limit, offset)
+
+
+def board_page_body(*, board: str, period: str, limit: int, offset: int, render: Callable[[BoardPage], bytes]) -> bytes:
+    """`render(page)` of a board page as the response body; the pages clients page by are kept
+    rendered under the latest run (`leaderboard.cache.page_body`)."""
+    run = board_cache.latest_run()
+
+    def build() -> bytes:
+        return render(_board_page_of_run(run, board, period, limit, offset))
+
+    if run is None:
+        return build()
+    return board_cache.page_body(board, period, limit, offset, run=run, render=build)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ in the period listed (SPEC [speed]), pagination at any depth, validation, auth, 
 and the cached pages (served from the cache after a run, refilled from the database when the cache
 is cold, replaced by a new run)."""
 
+import json
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -445,7 +446,44 @@ def test_the_cache_holds_a_bounded_number_of_pages_whatever_clients_ask(field, a
                 assert api_client.get(url, {"limit": limit, "offset": offset}).status_code == 200
 
     boards, periods = 2, len(PERIODS)
-    assert len(cache.keys("leaderboard:*")) <= boards * periods * board_cache.CACHED_BLOCKS + 1  # + the latest run
+    # Rows in blocks, and the rendered bodies of the block-aligned pages, + the latest run.
+    assert len(cache.keys("leaderboard:*")) <= 2 * boards * periods * board_cache.CACHED_BLOCKS + 1
+
+
+def _body_keys() -> set[str]:
+    return set(cache.keys("leaderboard:*:body:*"))
+
+
+@BOARDS
+def test_the_pages_clients_page_by_are_kept_rendered_under_the_run(field, small_blocks, api_client, url):
+    ranks_recompute()
+    whole_pages = [{"limit": 1, "offset": offset} for offset in range(3)]  # blocks of 1 row, 3 cached
+
+    bodies = [api_client.get(url, page).content for page in whole_pages]
+    kept = _body_keys()
+    api_client.get(url, {"limit": 2, "offset": 0})  # two blocks: sliced, not kept rendered
+    api_client.get(url, {"limit": 1, "offset": 3})  # beyond the cached blocks
+    again = [api_client.get(url, page).content for page in whole_pages]
+
+    assert len(kept) == 3 and _body_keys() == kept
+    assert again == bodies
+    expected = expected_board(whole(url), "all", NOW)
+    assert [api_rows(json.loads(body)) for body in bodies] == [expected[n : n + 1] for n in range(3)]
+
+
+def test_a_kept_page_is_served_as_it_was_rendered_until_the_next_run(field, api_client, clock):
+    ranks_recompute()
+    first = api_client.get(PNL_URL)
+    assert _body_keys()
+    bet(field["idle"][0], amount="1000", status=BetStatus.WON, placed_at=at("2026-03-11 14:00:00"))
+
+    assert api_client.get(PNL_URL).content == first.content
+    clock.move_to(NOW + timedelta(minutes=15), tick=False)
+    ranks_recompute()
+    after = api_client.get(PNL_URL)
+
+    assert after.status_code == 200 and after["Content-Type"] == first["Content-Type"] == "application/json"
+    assert after.json()["leaderboard"][0]["user"]["username"] == field["idle"][0].username
 
 
 def test_a_cold_cache_falls_back_to_the_database_and_refills_it(field, api_client, django_assert_num_queries):
