@@ -118,9 +118,11 @@ class StateCollector(Collector):
             "Resolved or cancelled markets still unsettled 5 minutes after their resolution.",
             value=numbers.late_settlements,
         )
-        ranked = _gauge("thisthat_leaderboard_ranked_users", "Users on the leaderboard, by period.", ["period"])
-        for period, count in numbers.ranked_users.items():
-            ranked.add_metric([period], count)
+        ranked = _gauge(
+            "thisthat_leaderboard_ranked_users", "Users a leaderboard lists, by period and board.", ["period", "board"]
+        )
+        for (period, board), count in sorted(numbers.ranked_users.items()):
+            ranked.add_metric([period, board], count)
         at_rank = _gauge(
             "thisthat_leaderboard_value_at_rank",
             "All-time PnL or volume (credits) of the user at a rank: the board's distribution.",

@@ -80,7 +80,7 @@ class Business:
     credit_debt: Decimal
     open_markets: int
     late_settlements: int
-    ranked_users: dict[str, int]  # by leaderboard period, as of the last recomputation
+    ranked_users: dict[tuple[str, str], int]  # (period, board) → users listed, as of the last recomputation
     rank_values: dict[tuple[str, int], Decimal]  # (board, rank) → all-time PnL or volume at that rank
     ranks_computed_at: datetime | None
 
@@ -105,7 +105,11 @@ def business(*, now: datetime) -> Business:
         credit_debt=users["debt"] or Decimal(0),
         open_markets=open_markets(now=now),
         late_settlements=late_settlements(now=now),
-        ranked_users=dict(run.ranked) if run is not None else {},
+        ranked_users={
+            (period, board): count
+            for period, boards in (run.ranked.items() if run is not None else ())
+            for board, count in boards.items()
+        },
         rank_values=rank_values,
         ranks_computed_at=run.computed_at if run is not None else None,
     )

@@ -37,7 +37,7 @@ def test_business_gauges_match_the_database(scrape, client_for):
     place(client_for(bettors[1]), market, "30.50")
     oldest = Bet.objects.order_by("placed_at").first()  # the 100 credits
     Bet.objects.filter(pk=oldest.pk).update(placed_at=timezone.now() - timedelta(days=3))
-    ranks_recompute()
+    run = ranks_recompute()
 
     numbers = scrape()
 
@@ -53,7 +53,10 @@ def test_business_gauges_match_the_database(scrape, client_for):
     assert numbers.value("thisthat_credit_debt") == 0
     assert numbers.value("thisthat_markets_open") == 1
     assert numbers.value("thisthat_settlements_late") == 1
-    assert numbers.value("thisthat_leaderboard_ranked_users", period="all") == 2
+    assert numbers.value("thisthat_leaderboard_ranked_users", period="all", board="volume") == 2  # both bettors
+    for period, boards in run.ranked.items():
+        for board, count in boards.items():
+            assert numbers.value("thisthat_leaderboard_ranked_users", period=period, board=board) == count
     top_volume = max(user.total_volume for user in User.objects.all())
     assert numbers.value("thisthat_leaderboard_value_at_rank", board="volume", rank="1") == float(top_volume)
     assert numbers.value("thisthat_collector_up", part="business") == 1
