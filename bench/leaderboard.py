@@ -2,7 +2,9 @@
 
 Seeds synthetic users and settled bets straight into the tables (balances stay at 0 with no ledger
 rows, so the ledger still reconciles): about 60 % of users bet, 10 bets each on average, placed and
-settled over the last 60 days. Then times `ranks_recompute` at each requested size.
+settled over the last 60 days. Then times `ranks_recompute` at each requested size: the first run,
+the next one with nothing changed, and one after 300 new bets (a third of them won or sold), which
+moves most places and so rewrites most standings and profile ranks.
 """
 
 import argparse
@@ -83,12 +85,30 @@ def main() -> None:
         result = ranks_recompute()
         # The steady state: the next run, with the standings in place, writes only what changed.
         again = ranks_recompute()
+        bettors = rng.sample(list(user_model.objects.values_list("pk", flat=True)), 300)
+        Bet.objects.bulk_create(_fresh_bet(rng, user_id, market, now=timezone.now()) for user_id in bettors)
+        active = ranks_recompute()
         total_bets = Bet.objects.count()
         print(
             f"| recompute ranks: {seeded:,} users, {total_bets:,} bets | {result.duration_seconds:.2f} s "
-            f"| seeded {bets:,} bets in {seeding:.0f} s; the next run {again.duration_seconds:.2f} s |",
+            f"| seeded {bets:,} bets in {seeding:.0f} s; the next run {again.duration_seconds:.2f} s, "
+            f"after 300 new bets {active.duration_seconds:.2f} s |",
             flush=True,
         )
+
+
+def _fresh_bet(rng, user_id, market, *, now):
+    """A bet placed now: pending, or won or sold at once."""
+    from betting.models import Bet, BetStatus
+
+    amount = Decimal(rng.randrange(10, 500))
+    status = rng.choice([BetStatus.PENDING, BetStatus.PENDING, BetStatus.WON, BetStatus.SOLD])
+    payout = {BetStatus.WON: amount * 2, BetStatus.SOLD: amount * Decimal("1.1")}.get(status)
+    return Bet(
+        user_id=user_id, market=market, side="this", amount=amount, odds_at_bet=Decimal("0.5"),
+        potential_payout=amount * 2, status=status, placed_at=now, actual_payout=payout,
+        resolved_at=now if payout is not None else None,
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -27,53 +27,67 @@ RUNS_KEPT_FOR = timedelta(days=7)
 # bet placed in it (the volume board) or settled or sold in it (the PnL board); each board ranks only
 # its own users: RANK() gives ties one rank and skips (1, 2, 2, 4), ROW_NUMBER() the place a page
 # is read by. Cancelled bets are refunds: no PnL, so they rank no one on the PnL board.
+# Measured at 100,000 users and 600,000 bets (BENCHMARKS.md): a bet's realisation time is worked out
+# once (not per period), "any bet in the period" is the latest such time compared with the period's
+# start (two aggregates, not eight counts), the users left off the boards (few, hashed once) are
+# removed rather than every bet joined to its user, and each period is ranked in its own branch, so
+# no sort compares period names.
 _STANDINGS_SQL = """
 CREATE TEMPORARY TABLE new_standing AS
-WITH a AS (
-    SELECT b.user_id, {per_period}
-    FROM {bet} b JOIN {user} u ON u.id = b.user_id AND {ranked_user}
-    GROUP BY b.user_id
+WITH a AS MATERIALIZED (
+    SELECT t.user_id, {per_period}, MAX(t.realised_at) AS last_realised_at, MAX(t.placed_at) AS last_placed_at
+    FROM (
+        SELECT b.user_id, b.amount, b.placed_at, b.actual_payout - b.amount AS pnl,
+               CASE WHEN b.status IN ({realised}) THEN b.resolved_at END AS realised_at
+        FROM {bet} b
+    ) t
+    WHERE t.user_id NOT IN (SELECT u.id FROM {user} u WHERE NOT ({ranked_user}))
+    GROUP BY t.user_id
 )
-SELECT p.period, p.user_id, p.pnl, p.volume,
-       CASE WHEN p.settled THEN RANK() OVER (PARTITION BY p.period, p.settled ORDER BY p.pnl DESC) END AS pnl_rank,
-       CASE WHEN p.placed THEN RANK() OVER (PARTITION BY p.period, p.placed ORDER BY p.volume DESC) END
-           AS volume_rank,
-       CASE WHEN p.settled THEN ROW_NUMBER() OVER (PARTITION BY p.period, p.settled ORDER BY p.pnl DESC, p.user_id)
-       END AS pnl_position,
-       CASE WHEN p.placed THEN ROW_NUMBER() OVER (PARTITION BY p.period, p.placed ORDER BY p.volume DESC, p.user_id)
-       END AS volume_position
-FROM ({periods}) p
-WHERE p.settled OR p.placed
+{periods}
+"""
+# Per period: the PnL realised in it and the volume placed in it. `{p}` is the period's name, our own
+# enum value.
+_PER_PERIOD = """
+    COALESCE(SUM(t.pnl) FILTER (WHERE t.realised_at >= %({p})s), 0) AS pnl_{p},
+    COALESCE(SUM(t.amount) FILTER (WHERE t.placed_at >= %({p})s), 0) AS volume_{p}"""
+# One period's rows, ranked: settled/placed say whether the user is on its PnL/volume board.
+_PERIOD_RANKED = """
+SELECT '{p}' AS period, user_id, pnl, volume,
+       CASE WHEN settled THEN RANK() OVER (PARTITION BY settled ORDER BY pnl DESC) END AS pnl_rank,
+       CASE WHEN placed THEN RANK() OVER (PARTITION BY placed ORDER BY volume DESC) END AS volume_rank,
+       CASE WHEN settled THEN ROW_NUMBER() OVER (PARTITION BY settled ORDER BY pnl DESC, user_id) END
+           AS pnl_position,
+       CASE WHEN placed THEN ROW_NUMBER() OVER (PARTITION BY placed ORDER BY volume DESC, user_id) END
+           AS volume_position
+FROM (
+    SELECT a.user_id, a.pnl_{p} AS pnl, a.volume_{p} AS volume,
+           COALESCE(a.last_realised_at >= %({p})s, false) AS settled, a.last_placed_at >= %({p})s AS placed
+    FROM a
+    WHERE a.last_realised_at >= %({p})s OR a.last_placed_at >= %({p})s
+) p
 """
 # Only what changed is written (a run after a few bets rewrites the rows whose place moved, not all
 # of them): rows that are new or differ, then rows no longer on any board. `computed_at` is the run
-# that last changed the row. (WHERE true: SQLite's upsert after INSERT ... SELECT needs a WHERE.)
+# that last changed the row. The changed rows are found by one join (hash join), so the upsert
+# touches only them rather than probing the unique index once per row.
 _STANDINGS_UPSERT_SQL = """
 INSERT INTO {standing} (period, user_id, pnl, volume, pnl_rank, volume_rank, pnl_position, volume_position,
                         computed_at)
-SELECT n.*, %(now)s FROM new_standing n WHERE true
+SELECT n.period, n.user_id, n.pnl, n.volume, n.pnl_rank, n.volume_rank, n.pnl_position, n.volume_position, %(now)s
+FROM new_standing n LEFT JOIN {standing} s ON s.period = n.period AND s.user_id = n.user_id
+WHERE s.id IS NULL
+   OR (s.pnl, s.volume, s.pnl_rank, s.volume_rank, s.pnl_position, s.volume_position)
+      IS DISTINCT FROM (n.pnl, n.volume, n.pnl_rank, n.volume_rank, n.pnl_position, n.volume_position)
 ON CONFLICT (period, user_id) DO UPDATE SET
     pnl = excluded.pnl, volume = excluded.volume, pnl_rank = excluded.pnl_rank, volume_rank = excluded.volume_rank,
     pnl_position = excluded.pnl_position, volume_position = excluded.volume_position,
     computed_at = excluded.computed_at
-WHERE ({standing}.pnl, {standing}.volume, {standing}.pnl_rank, {standing}.volume_rank, {standing}.pnl_position,
-       {standing}.volume_position)
-      IS DISTINCT FROM (excluded.pnl, excluded.volume, excluded.pnl_rank, excluded.volume_rank,
-                        excluded.pnl_position, excluded.volume_position)
 """
 _STANDINGS_GONE_SQL = """
 DELETE FROM {standing}
 WHERE NOT EXISTS (SELECT 1 FROM new_standing n WHERE n.period = {standing}.period AND n.user_id = {standing}.user_id)
 """
-# Per period: the PnL realised in it and whether any bet was settled or sold in it; the same for
-# the volume placed. `{p}` is the period's name, our own enum value.
-_PER_PERIOD = """
-    COALESCE(SUM(b.actual_payout - b.amount) FILTER (WHERE b.status IN ({realised}) AND b.resolved_at >= %({p})s), 0)
-        AS pnl_{p},
-    COUNT(*) FILTER (WHERE b.status IN ({realised}) AND b.resolved_at >= %({p})s) > 0 AS settled_{p},
-    COALESCE(SUM(b.amount) FILTER (WHERE b.placed_at >= %({p})s), 0) AS volume_{p},
-    COUNT(*) FILTER (WHERE b.placed_at >= %({p})s) > 0 AS placed_{p}"""
-
 # Profiles show the all-time ranks: null until the user has a bet on that board, and for users left
 # off the boards (staff, by LEADERBOARD_EXCLUDE_STAFF). Only rows whose rank changed are written.
 _NEW_PROFILE_RANKS = """
@@ -82,11 +96,18 @@ _NEW_PROFILE_RANKS = """
 """
 _CHANGED = "({user}.rank_by_pnl IS DISTINCT FROM r.pnl_rank OR {user}.rank_by_volume IS DISTINCT FROM r.volume_rank)"
 # Settlements lock users in id order; taking these rows in the same order first rules out a deadlock
-# (an UPDATE alone would lock them in whatever order its plan reads them).
-_LOCK_CHANGED_PROFILES_SQL = f"""
-SELECT {{user}}.id FROM {{user}} JOIN ({_NEW_PROFILE_RANKS}) r ON r.id = {{user}}.id
-WHERE {_CHANGED} ORDER BY {{user}}.id FOR NO KEY UPDATE OF {{user}}
+# (an UPDATE alone would lock them in whatever order its plan reads them). One statement: the users
+# and the standings are joined once, for the lock and the update alike.
+_LOCKED_PROFILE_RANKS_SQL = """
+WITH changed AS (
+    SELECT u.id, s.pnl_rank, s.volume_rank
+    FROM {user} u LEFT JOIN {standing} s ON s.user_id = u.id AND s.period = %(period)s
+    WHERE u.rank_by_pnl IS DISTINCT FROM s.pnl_rank OR u.rank_by_volume IS DISTINCT FROM s.volume_rank
+    ORDER BY u.id FOR NO KEY UPDATE OF u
+)
+UPDATE {user} SET rank_by_pnl = c.pnl_rank, rank_by_volume = c.volume_rank FROM changed c WHERE {user}.id = c.id
 """
+# SQLite (embedded mode) has no row locks, and one writer at a time.
 _PROFILE_RANKS_SQL = f"""
 UPDATE {{user}} SET rank_by_pnl = r.pnl_rank, rank_by_volume = r.volume_rank
 FROM ({_NEW_PROFILE_RANKS}) r
@@ -95,19 +116,20 @@ WHERE {{user}}.id = r.id AND {_CHANGED}
 
 
 def _sql(template: str) -> str:
-    realised = ", ".join(f"'{status}'" for status in REALISED_STATUSES)  # our own enum values, not input
-    return template.format(
-        per_period=",".join(_PER_PERIOD.format(p=period, realised=realised) for period in Period.values),
-        periods=" UNION ALL ".join(
-            f"SELECT '{p}' AS period, user_id, pnl_{p} AS pnl, settled_{p} AS settled, volume_{p} AS volume,"
-            f" placed_{p} AS placed FROM a"
-            for p in Period.values
-        ),
-        standing=Standing._meta.db_table,
-        user=get_user_model()._meta.db_table,
-        bet=Bet._meta.db_table,
+    names = {
+        "realised": ", ".join(f"'{status}'" for status in REALISED_STATUSES),  # our own enum values, not input
+        "standing": Standing._meta.db_table,
+        "user": get_user_model()._meta.db_table,
+        "bet": Bet._meta.db_table,
         # Who the public boards list (the same rule as selectors.ranked_users); `u` is the user table.
-        ranked_user="u.is_active" + (" AND NOT u.is_staff" if settings.LEADERBOARD_EXCLUDE_STAFF else ""),
+        "ranked_user": "u.is_active" + (" AND NOT u.is_staff" if settings.LEADERBOARD_EXCLUDE_STAFF else ""),
+    }
+    return template.format(
+        per_period=",".join(_PER_PERIOD.format(p=period) for period in Period.values),
+        periods=" UNION ALL ".join(
+            f"SELECT * FROM ({_PERIOD_RANKED.format(p=period, **names)}) ranked_{period}" for period in Period.values
+        ),
+        **names,
     )
 
 
@@ -124,6 +146,9 @@ def _standings_replace(*, now: datetime, started: float) -> RankingRun:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             cursor.execute("SET LOCAL work_mem = '64MB'")  # window sorts in memory, not on disk
         cursor.execute(_sql(_STANDINGS_SQL), {p: period_start(p, now=now) for p in Period.values})
+        if connection.vendor == "postgresql":
+            # The join keys' statistics, so the upsert and the delete below hash rather than sort.
+            cursor.execute("ANALYZE new_standing (period, user_id)")
         cursor.execute(_sql(_STANDINGS_UPSERT_SQL), {"now": now})
         cursor.execute(_sql(_STANDINGS_GONE_SQL))
         cursor.execute("DROP TABLE new_standing")
@@ -144,9 +169,8 @@ def _profile_ranks_update() -> None:
     # for the whole run, and only rows whose rank changed are written.
     params = {"period": Period.ALL}
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":  # SQLite has no row locks (and no FOR UPDATE)
-            cursor.execute(_sql(_LOCK_CHANGED_PROFILES_SQL), params)
-        cursor.execute(_sql(_PROFILE_RANKS_SQL), params)
+        postgresql = connection.vendor == "postgresql"
+        cursor.execute(_sql(_LOCKED_PROFILE_RANKS_SQL if postgresql else _PROFILE_RANKS_SQL), params)
 
 
 def ranks_recompute() -> RankingRun | None:

@@ -9,6 +9,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django_celery_beat.models import PeriodicTask
 
 from accounts.models import User
@@ -442,6 +443,14 @@ def test_a_second_run_with_nothing_changed_leaves_the_same_ranks(season):
     assert {period: standings(period) for period in PERIODS} == before
     assert profile_ranks() == profiles
     assert Standing.objects.count() == sum(len(rows) for rows in SEASON.values())
+
+
+def test_user_pages_keep_room_so_the_profile_ranks_a_run_rewrites_stay_in_place(db):
+    """A busy run rewrites most users' profile ranks (unindexed columns): with room left on each page
+    PostgreSQL updates the row in place (HOT) instead of adding an entry to every user index."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE oid = %s::regclass", [User._meta.db_table])
+        assert cursor.fetchone()[0] == ["fillfactor=70"]
 
 
 def test_a_run_while_another_holds_the_lock_returns_none_and_changes_nothing(season, api_client):
