@@ -20,6 +20,7 @@ from .selectors import (
     MarketFilters,
     market_categories,
     market_get,
+    market_id_parsed,
     market_list,
     markets_random,
     odds_history,
@@ -126,10 +127,11 @@ class MarketDetailApi(APIView):
         operation_id="markets_retrieve", parameters=[MARKET_ID], responses={200: MarketOutput, **error_responses(404)}
     )
     def get(self, request, market_id: str):
+        market_pk = market_id_parsed(market_id)  # one cached page per market, however its id is spelled
         found = []
 
         def build() -> dict:
-            found.append(market_get(market_id=market_id))
+            found.append(market_get(market_id=market_pk))
             return MarketOutput(found[0]).data
 
         def expiry() -> datetime | None:
@@ -139,7 +141,7 @@ class MarketDetailApi(APIView):
         # A credits market's odds move with every trade, which leaves the catalogue version alone
         # (markets.services.market_maker_trade): its page is always read from the database.
         body = listing_cached(
-            "detail", {"id": market_id}, build, changes_at=expiry, keep=lambda: not found[0].has_maker
+            "detail", {"id": str(market_pk)}, build, changes_at=expiry, keep=lambda: not found[0].has_maker
         )
         return RenderedResponse(body)
 

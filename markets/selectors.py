@@ -40,11 +40,20 @@ def market_list(*, filters: MarketFilters, now: datetime | None = None) -> Query
     return markets.order_by(*SORTS[filters.sort])
 
 
+def market_id_parsed(market_id: str | UUID) -> UUID:
+    """A market id in the one form of its many spellings (case, dashes, braces, `urn:uuid:`); a
+    malformed one is MARKET_NOT_FOUND."""
+    try:
+        return UUID(str(market_id))
+    except ValueError as exc:
+        raise MarketNotFound() from exc
+
+
 def market_get(*, market_id: str | UUID) -> Market:
     """A market by id; a malformed or unknown id is MARKET_NOT_FOUND."""
     try:
-        return Market.objects.get(pk=UUID(str(market_id)))
-    except (ValueError, Market.DoesNotExist) as exc:
+        return Market.objects.get(pk=market_id_parsed(market_id))
+    except Market.DoesNotExist as exc:
         raise MarketNotFound() from exc
 
 

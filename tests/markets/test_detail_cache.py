@@ -5,6 +5,7 @@ move with every trade, which leaves the version alone) is always read anew."""
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 
 from markets.models import MarketType
 from markets.services import OddsUpdate, market_odds_update_many
@@ -47,3 +48,22 @@ def test_a_credits_market_page_shows_every_trade_at_once(api_client):
     place(UserFactory(), market, "this", "200")
 
     assert detail(api_client, market)["thisOdds"] > before
+
+
+def test_every_spelling_of_a_market_id_shares_one_cached_page(api_client, django_assert_num_queries):
+    market = MarketFactory()
+    spellings = [str(market.pk), str(market.pk).upper(), market.pk.hex, f"{{{market.pk}}}", f"urn:uuid:{market.pk}"]
+
+    first = api_client.get(f"/api/v1/markets/{spellings[0]}")
+    with django_assert_num_queries(0):
+        others = [api_client.get(f"/api/v1/markets/{spelling}") for spelling in spellings[1:]]
+
+    assert first.status_code == 200 and all(other.content == first.content for other in others)
+    assert len(cache.keys("markets:detail:*")) == 1
+
+
+def test_a_malformed_market_id_is_not_found_and_caches_nothing(api_client):
+    response = api_client.get("/api/v1/markets/not-a-uuid")
+
+    assert response.status_code == 404 and response.json()["code"] == "MARKET_NOT_FOUND"
+    assert cache.keys("markets:detail:*") == []
