@@ -1,6 +1,8 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm
+from django.db import transaction
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -29,6 +31,17 @@ class UserAdmin(DjangoUserAdmin):
 
     form = UserAdminChangeForm
     actions = ["deactivate", "reactivate"]
+
+    def user_change_password(self, request, id, form_url=""):
+        """The new password and the end of the user's sign-ins (accounts.signals) in one transaction:
+        if the sign-ins cannot end (the revocation list is out of reach), the password stays as it
+        was and staff are told why, instead of a changed password whose old tokens still pass."""
+        try:
+            with transaction.atomic():
+                return super().user_change_password(request, id, form_url)
+        except DomainError as exc:
+            self.message_user(request, f"The password was not changed: {exc.message}", messages.ERROR)
+            return HttpResponseRedirect(request.path)
 
     list_display = [
         "username",

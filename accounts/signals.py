@@ -16,8 +16,8 @@ def sign_ins_end_on_credentials_change(sender, instance: User, created: bool, **
     if created or loaded is None:
         return
     (password, active), (loaded_password, _) = instance.credentials_state(), loaded
-    instance.credentials_as_loaded = (password, active)
     if password != loaded_password:
         tokens_revoke_all(user=instance, reason=SessionEndReason.PASSWORD_CHANGED)
     elif loaded[1] and not active:
         tokens_revoke_all(user=instance, reason=SessionEndReason.DEACTIVATED)
+    instance.credentials_as_loaded = (password, active)  # once ended: a failed end is tried again

@@ -35,7 +35,7 @@ from thisthat.jobs import JobSummary
 from thisthat.throttling import OUTAGE_RETRY_AFTER
 
 from . import revocation
-from .errors import RefreshTokenReused, SessionEnded, SessionNotFound
+from .errors import AccountDisabled, InvalidCredentials, RefreshTokenReused, SessionEnded, SessionNotFound
 from .models import AuthSession, SessionEndReason, SessionRefreshToken, User
 
 logger = logging.getLogger(__name__)
@@ -107,17 +107,27 @@ def _client_ip(request: HttpRequest | None) -> str | None:
 def token_pair_issue(*, user: User, request: HttpRequest | None = None) -> TokenPair:
     """Start a sign-in: a new session (token family) for `user`, and its first pair. The one entry
     point for every sign-in — registration, password login, X, the new pair after a password
-    change. `request` gives the user agent and client address the session list shows."""
+    change. `request` gives the user agent and client address the session list shows.
+
+    Under the user's row lock the account must still be as the caller checked it: a deactivation
+    or a password change that committed since ended every session but this one, and the bearer
+    check, which loads no user row, would let its access tokens through."""
     now = _whole_seconds(timezone.now())
-    session = AuthSession.objects.create(
-        user=user,
-        created_at=now,
-        last_used_at=now,
-        expires_at=now + api_settings.REFRESH_TOKEN_LIFETIME,
-        user_agent=request.headers.get("User-Agent", "")[:512] if request is not None else "",
-        ip_address=_client_ip(request),
-    )
-    first = _refresh_record_create(session=session, issued_at=now)
+    with transaction.atomic():
+        current = User.objects.select_for_update(no_key=True).only("is_active", "password").get(pk=user.pk)
+        if not current.is_active:
+            raise AccountDisabled()
+        if current.password != user.password:
+            raise InvalidCredentials()
+        session = AuthSession.objects.create(
+            user=user,
+            created_at=now,
+            last_used_at=now,
+            expires_at=now + api_settings.REFRESH_TOKEN_LIFETIME,
+            user_agent=request.headers.get("User-Agent", "")[:512] if request is not None else "",
+            ip_address=_client_ip(request),
+        )
+        first = _refresh_record_create(session=session, issued_at=now)
     _use_recorded(session.pk)
     return _signed_pair(user=user, family_id=session.pk, jti=first.jti, issued_at=now)
 

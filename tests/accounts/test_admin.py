@@ -123,3 +123,22 @@ def test_the_user_list_formats_credits_and_dates_on_one_line(admin_browser):
     page = response.content.decode()
     assert re.search(r'<td class="field-credit_balance__number">123,456\.50</td>', page)
     assert re.search(r'<td class="field-created_at__time">\d{4}-\d\d-\d\d \d\d:\d\d</td>', page)
+
+
+def test_a_password_change_in_the_admin_while_redis_is_down_changes_nothing_and_says_why(
+    admin_browser, take_cache_down
+):
+    alice = UserFactory()
+    token_pair_issue(user=alice)
+    before = User.objects.get(pk=alice.pk).password
+    take_cache_down()
+
+    page = f"{USERS}{alice.pk}/password/"
+    response = admin_browser.post(
+        page, {"password1": "An0ther-l0ng-passphrase", "password2": "An0ther-l0ng-passphrase"}, follow=True
+    )
+
+    assert response.status_code == 200
+    assert any(message.startswith("The password was not changed:") for message in messages_of(response))
+    assert User.objects.get(pk=alice.pk).password == before  # the change was rolled back with the sign-ins' end
+    assert alice.auth_sessions.filter(ended_at__isnull=True).count() == 1

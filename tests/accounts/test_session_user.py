@@ -2,10 +2,13 @@
 of a password or of the active state ends the user's sign-ins, however it is made, so old tokens
 are refused at once without a query."""
 
+import pytest
 from django.contrib.auth.forms import AdminPasswordChangeForm
 from rest_framework.test import APIClient
 
+from accounts.errors import AccountDisabled, InvalidCredentials
 from accounts.models import AuthSession, SessionEndReason, User
+from accounts.services import users_set_active
 from accounts.tokens import token_pair_issue
 from tests.factories import UserFactory
 from tests.helpers.assertions import assert_error
@@ -89,3 +92,25 @@ def test_a_token_whose_password_changed_by_a_raw_update_is_refused_when_the_row_
     User.objects.filter(pk=user.pk).update(password="argon2$changed-behind-our-back")  # no save, no signal
 
     assert_error(client.get(USERS_ME), 401, "TOKEN_INVALID")
+
+
+def test_a_sign_in_checked_before_a_deactivation_committed_gets_no_session(user):
+    checked = User.objects.get(pk=user.pk)  # what the login verified, a moment before staff acted
+    users_set_active(user_ids=[user.pk], active=False)
+
+    with pytest.raises(AccountDisabled):
+        token_pair_issue(user=checked)
+
+    assert not AuthSession.objects.filter(user=user, ended_at__isnull=True).exists()
+
+
+def test_a_sign_in_checked_against_a_password_changed_since_gets_no_session(user):
+    checked = User.objects.get(pk=user.pk)  # the login verified the old password
+    form = AdminPasswordChangeForm(User.objects.get(pk=user.pk), {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+    assert form.is_valid(), form.errors
+    form.save()
+
+    with pytest.raises(InvalidCredentials):
+        token_pair_issue(user=checked)
+
+    assert not AuthSession.objects.filter(user=user, ended_at__isnull=True).exists()
