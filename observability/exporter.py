@@ -8,6 +8,7 @@ import threading
 from http import HTTPStatus
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from django.db import close_old_connections
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from thisthat.errors import envelope
@@ -30,7 +31,13 @@ def metrics_app(environ, start_response):
     )
     if refused is not None:
         return _json(start_response, *refused)
-    body = exposition.scrape()
+    # This thread is not a request Django knows of: drop a connection the server closed (a restart)
+    # or one past its age, as a request would, so the business gauges recover by themselves.
+    close_old_connections()
+    try:
+        body = exposition.scrape()
+    finally:
+        close_old_connections()
     start_response("200 OK", [("Content-Type", CONTENT_TYPE_LATEST), ("Content-Length", str(len(body)))])
     return [body]
 

@@ -283,3 +283,9 @@ def test_production_writes_one_json_log_line_per_request(production_probe):
         assert record["user_id"] is None
         assert isinstance(record["duration_ms"], int | float)
         assert "time" in record
+
+
+def test_a_metrics_allowlist_entry_that_is_no_address_stops_the_start():
+    result = _load_settings("thisthat.settings.production", **_production_env(METRICS_ALLOWED_IPS="10.0.0.0/8,nope"))
+
+    _refused(result, "METRICS_ALLOWED_IPS", "'nope'")

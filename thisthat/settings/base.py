@@ -1,5 +1,6 @@
 """Settings shared by every run mode; all configuration comes from the environment (SPEC §3)."""
 
+import ipaddress
 import secrets
 from datetime import timedelta
 from decimal import Decimal
@@ -468,6 +469,11 @@ METRICS_ENABLED = multiproc.enabled()
 # thisthat.http.client_address sees them); `make run` (DEBUG) allows loopback.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"] if DEBUG else [])
+for _entry in METRICS_ALLOWED_IPS:  # a typo stops the start, not every scrape
+    try:
+        ipaddress.ip_network(_entry, strict=False)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(f"METRICS_ALLOWED_IPS: {_entry!r} is not an address or a network") from _exc
 # The worker and beat answer /metrics themselves on these ports when set (hosts that do not share
 # the web's METRICS_DIR); same access rule.
 METRICS_WORKER_PORT = env.int("METRICS_WORKER_PORT", default=None)
