@@ -7,17 +7,10 @@ measures the locking and the SQL, not HTTP. Needs DATABASE_URL (and REDIS_URL).
 """
 
 import argparse
-import os
-import statistics
-import threading
-import time
 import uuid
 from decimal import Decimal
 
-
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+from bench.threads import django_setup, run_together
 
 
 def main() -> None:
@@ -27,14 +20,7 @@ def main() -> None:
     parser.add_argument("--liquidity", default="100000", help="the credits market's liquidity b")
     args = parser.parse_args()
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "thisthat.settings.local")
-    os.environ.setdefault("DEBUG", "false")
-    os.environ.setdefault("SECRET_KEY", "bench-" + "x" * 50)
-    os.environ.setdefault("JWT_SIGNING_KEY", "bench-" + "y" * 50)
-    import django
-
-    django.setup()
-    from django.db import connection
+    django_setup()
     from django.utils import timezone
 
     from accounts.services import user_create
@@ -73,38 +59,16 @@ def main() -> None:
     print("| market | threads | bets | bets/s | p50 ms | p95 ms | p99 ms |")
     print("|---|---|---|---|---|---|---|")
     for offset, market in ((0, credits), (users_per_thread, mirrored)):
-        latencies: list[float] = []
-        lock = threading.Lock()
-        barrier = threading.Barrier(args.threads)
 
-        def work(t: int, market=market, offset=offset, latencies=latencies, lock=lock, barrier=barrier) -> None:
-            mine = []
-            try:
-                barrier.wait()
-                for n in range(per_thread):
-                    user = users[t][offset + n // 90]
-                    started = time.perf_counter()
-                    bet_place(
-                        user_id=user.pk, market_id=market.pk, side="this" if n % 2 else "that", amount=Decimal(10)
-                    )
-                    mine.append(time.perf_counter() - started)
-            finally:
-                connection.close()
-            with lock:
-                latencies.extend(mine)
+        def bet(t: int, n: int, market=market, offset=offset) -> None:
+            user = users[t][offset + n // 90]
+            bet_place(user_id=user.pk, market_id=market.pk, side="this" if n % 2 else "that", amount=Decimal(10))
 
-        threads = [threading.Thread(target=work, args=(t,)) for t in range(args.threads)]
-        started = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        elapsed = time.perf_counter() - started
+        timed = run_together(threads=args.threads, per_thread=per_thread, operation=bet)
         placed = Bet.objects.filter(market=market).count()
-        ms = [value * 1000 for value in latencies]
         print(
-            f"| {market.market_type} | {args.threads} | {placed} | {placed / elapsed:.0f} | "
-            f"{statistics.median(ms):.1f} | {_percentile(ms, 0.95):.1f} | {_percentile(ms, 0.99):.1f} |"
+            f"| {market.market_type} | {args.threads} | {placed} | {placed / timed.elapsed:.0f} | "
+            f"{timed.percentiles()} |"
         )
     credits.refresh_from_db()
     shares = {

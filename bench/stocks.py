@@ -7,17 +7,10 @@ REDIS_URL). Ends with the ledger audit (balances, and the stock's supply and res
 """
 
 import argparse
-import os
-import statistics
-import threading
-import time
 import uuid
 from decimal import Decimal
 
-
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+from bench.threads import django_setup, run_together
 
 
 def main() -> None:
@@ -26,14 +19,7 @@ def main() -> None:
     parser.add_argument("--trades", type=int, default=2000, help="trades in all, split between the threads")
     args = parser.parse_args()
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "thisthat.settings.local")
-    os.environ.setdefault("DEBUG", "false")
-    os.environ.setdefault("SECRET_KEY", "bench-" + "x" * 50)
-    os.environ.setdefault("JWT_SIGNING_KEY", "bench-" + "y" * 50)
-    import django
-
-    django.setup()
-    from django.db import connection
+    django_setup()
 
     from accounts.services import user_create
     from economy.services import ledger_audit
@@ -53,42 +39,19 @@ def main() -> None:
         ]
         for t in range(args.threads)
     ]
-    latencies: list[float] = []
-    lock = threading.Lock()
-    barrier = threading.Barrier(args.threads)
 
-    def work(t: int) -> None:
-        mine = []
-        try:
-            barrier.wait()
-            for n in range(per_thread):
-                user = users[t][n // 100]
-                started = time.perf_counter()
-                if n % 2:
-                    stock_sell(user_id=user.pk, symbol=stock.symbol, shares=Decimal(1))
-                else:
-                    stock_buy(user_id=user.pk, symbol=stock.symbol, shares=Decimal(1))
-                mine.append(time.perf_counter() - started)
-        finally:
-            connection.close()
-        with lock:
-            latencies.extend(mine)
+    def trade(t: int, n: int) -> None:
+        user = users[t][n // 100]
+        if n % 2:
+            stock_sell(user_id=user.pk, symbol=stock.symbol, shares=Decimal(1))
+        else:
+            stock_buy(user_id=user.pk, symbol=stock.symbol, shares=Decimal(1))
 
-    threads = [threading.Thread(target=work, args=(t,)) for t in range(args.threads)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
+    timed = run_together(threads=args.threads, per_thread=per_thread, operation=trade)
     done = StockTrade.objects.filter(stock=stock).count()
-    ms = [value * 1000 for value in latencies]
     print("| threads | trades | trades/s | p50 ms | p95 ms | p99 ms |")
     print("|---|---|---|---|---|---|")
-    print(
-        f"| {args.threads} | {done} | {done / elapsed:.0f} | {statistics.median(ms):.1f} | "
-        f"{_percentile(ms, 0.95):.1f} | {_percentile(ms, 0.99):.1f} |"
-    )
+    print(f"| {args.threads} | {done} | {done / timed.elapsed:.0f} | {timed.percentiles()} |")
     audit = ledger_audit()
     print(f"\nledger mismatches: {len(audit.mismatches)}; audit findings: {len(audit.findings)}")
     if audit.problems or done != per_thread * args.threads:
