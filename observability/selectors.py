@@ -24,6 +24,10 @@ SETTLEMENT_LATE_AFTER = timedelta(minutes=5)
 RANKS = (1, 10, 100, 1000)
 
 
+def average_bet(*, wagered: Decimal, bets: int) -> Decimal:
+    return (wagered / bets).quantize(Decimal("0.01")) if bets else Decimal(0)
+
+
 @dataclass(frozen=True)
 class BetTotals:
     bets: int
@@ -31,7 +35,7 @@ class BetTotals:
 
     @property
     def average(self) -> Decimal:
-        return (self.wagered / self.bets).quantize(Decimal("0.01")) if self.bets else Decimal(0)
+        return average_bet(wagered=self.wagered, bets=self.bets)
 
 
 def bet_totals(*, since: datetime, until: datetime | None = None) -> BetTotals:
@@ -125,7 +129,7 @@ class Day:
 
     @property
     def average_bet(self) -> Decimal:
-        return (self.wagered / self.bets).quantize(Decimal("0.01")) if self.bets else Decimal(0)
+        return average_bet(wagered=self.wagered, bets=self.bets)
 
 
 def daily_series(*, first: date, last: date) -> list[Day]:
