@@ -90,28 +90,22 @@ WHERE NOT EXISTS (SELECT 1 FROM new_standing n WHERE n.period = {standing}.perio
 """
 # Profiles show the all-time ranks: null until the user has a bet on that board, and for users left
 # off the boards (staff, by LEADERBOARD_EXCLUDE_STAFF). Only rows whose rank changed are written.
-_NEW_PROFILE_RANKS = """
-    SELECT u.id, s.pnl_rank, s.volume_rank
-    FROM {user} u LEFT JOIN {standing} s ON s.user_id = u.id AND s.period = %(period)s
-"""
-_CHANGED = "({user}.rank_by_pnl IS DISTINCT FROM r.pnl_rank OR {user}.rank_by_volume IS DISTINCT FROM r.volume_rank)"
-# Settlements lock users in id order; taking these rows in the same order first rules out a deadlock
-# (an UPDATE alone would lock them in whatever order its plan reads them). One statement: the users
-# and the standings are joined once, for the lock and the update alike.
-_LOCKED_PROFILE_RANKS_SQL = """
-WITH changed AS (
+_CHANGED_PROFILE_RANKS = """
     SELECT u.id, s.pnl_rank, s.volume_rank
     FROM {user} u LEFT JOIN {standing} s ON s.user_id = u.id AND s.period = %(period)s
     WHERE u.rank_by_pnl IS DISTINCT FROM s.pnl_rank OR u.rank_by_volume IS DISTINCT FROM s.volume_rank
-    ORDER BY u.id FOR NO KEY UPDATE OF u
-)
-UPDATE {user} SET rank_by_pnl = c.pnl_rank, rank_by_volume = c.volume_rank FROM changed c WHERE {user}.id = c.id
+"""
+# Settlements lock users in id order; taking these rows in the same order first rules out a deadlock
+# (an UPDATE alone would lock them in whatever order its plan reads them). One statement: the users
+# and the standings are joined once, for the lock and the update alike.
+_LOCKED_PROFILE_RANKS_SQL = f"""
+WITH changed AS ({_CHANGED_PROFILE_RANKS} ORDER BY u.id FOR NO KEY UPDATE OF u)
+UPDATE {{user}} SET rank_by_pnl = c.pnl_rank, rank_by_volume = c.volume_rank FROM changed c WHERE {{user}}.id = c.id
 """
 # SQLite (embedded mode) has no row locks, and one writer at a time.
 _PROFILE_RANKS_SQL = f"""
-UPDATE {{user}} SET rank_by_pnl = r.pnl_rank, rank_by_volume = r.volume_rank
-FROM ({_NEW_PROFILE_RANKS}) r
-WHERE {{user}}.id = r.id AND {_CHANGED}
+UPDATE {{user}} SET rank_by_pnl = c.pnl_rank, rank_by_volume = c.volume_rank
+FROM ({_CHANGED_PROFILE_RANKS}) c WHERE {{user}}.id = c.id
 """
 
 
