@@ -11,6 +11,7 @@ from thisthat.openapi import DEVICE_ID_PARAMETER, MessageOutput, error_responses
 from thisthat.serializers import InputSerializer
 
 from . import services
+from .authentication import user_row
 from .models import SessionEndReason
 from .selectors import sessions_for_user, user_get
 from .serializers import (
@@ -187,7 +188,7 @@ class SessionDetailApi(APIView):
 class MeApi(APIView):
     @extend_schema(operation_id="users_me", responses={200: UserProfileOutput, **error_responses(401)})
     def get(self, request):
-        return Response(UserProfileOutput(request.user).data)
+        return Response(UserProfileOutput(user_row(request.user)).data)
 
 
 class AuthMeApi(MeApi):

@@ -5,7 +5,9 @@ are refused at once without a query."""
 import pytest
 from django.contrib.auth.forms import AdminPasswordChangeForm
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
 
+from accounts.authentication import SessionUser, user_row
 from accounts.errors import AccountDisabled, InvalidCredentials
 from accounts.models import AuthSession, SessionEndReason, User
 from accounts.services import users_set_active
@@ -46,6 +48,17 @@ def test_the_profile_costs_one_query(user, django_assert_num_queries):
         response = client.get(USERS_ME)
 
     assert response.json()["id"] == str(user.pk)
+
+
+def test_user_row_is_the_model_instance_behind_the_session_user_loaded_once(user, django_assert_num_queries):
+    token = token_pair_issue(user=user).access_token
+    session_user = SessionUser(AccessToken(token), user.pk)
+
+    with django_assert_num_queries(1):
+        row = user_row(session_user)
+        assert user_row(session_user) is row
+    assert type(row) is User and row.pk == user.pk and row.username == user.username
+    assert user_row(user) is user  # a plain row (the admin's session sign-in) is its own
 
 
 def test_a_password_saved_outside_the_api_refuses_earlier_tokens_at_once(user, django_assert_num_queries):
