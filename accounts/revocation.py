@@ -21,6 +21,8 @@ from uuid import UUID
 from django.core.cache import cache
 from rest_framework_simplejwt.settings import api_settings
 
+from thisthat.cache import redis_client, redis_key
+
 _REVOKED = "revoked-family:{}"
 _COMPLETE = "revoked-families:complete"
 _USED = "family-used:{}"
@@ -47,12 +49,12 @@ def family_status(family_id: UUID) -> FamilyStatus:
     """Whether the family is on the list, whether the list is complete, and whether this is its first
     use this minute: one Redis round trip (a pipeline of EXISTS, EXISTS, SET NX EX)."""
     revoked_key, used_key = _REVOKED.format(family_id), _USED.format(family_id)
-    client = getattr(cache, "client", None)
-    if hasattr(client, "get_client"):  # django-redis
-        pipe = client.get_client(write=True).pipeline(transaction=False)
-        pipe.exists(client.make_key(revoked_key))
-        pipe.exists(client.make_key(_COMPLETE))
-        pipe.set(client.make_key(used_key), 1, nx=True, ex=USE_RECORD_INTERVAL)
+    client = redis_client()
+    if client is not None:
+        pipe = client.pipeline(transaction=False)
+        pipe.exists(redis_key(revoked_key))
+        pipe.exists(redis_key(_COMPLETE))
+        pipe.set(redis_key(used_key), 1, nx=True, ex=USE_RECORD_INTERVAL)
         revoked, complete, first_use = pipe.execute()
         return FamilyStatus(revoked=bool(revoked), list_complete=bool(complete), use_due=bool(first_use))
     # Django's database cache (embedded mode): the same answers in two calls.

@@ -1,5 +1,4 @@
 from dataclasses import asdict
-from datetime import datetime
 
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -20,8 +19,8 @@ from .selectors import (
     MarketFilters,
     market_categories,
     market_get,
-    market_id_parsed,
     market_list,
+    market_page_body,
     markets_random,
     odds_history,
     open_markets_next_expiry,
@@ -127,23 +126,7 @@ class MarketDetailApi(APIView):
         operation_id="markets_retrieve", parameters=[MARKET_ID], responses={200: MarketOutput, **error_responses(404)}
     )
     def get(self, request, market_id: str):
-        market_pk = market_id_parsed(market_id)  # one cached page per market, however its id is spelled
-        found = []
-
-        def build() -> dict:
-            found.append(market_get(market_id=market_pk))
-            return MarketOutput(found[0]).data
-
-        def expiry() -> datetime | None:
-            expires_at = found[0].expires_at
-            return expires_at if expires_at and expires_at > timezone.now() else None
-
-        # A credits market's odds move with every trade, which leaves the catalogue version alone
-        # (markets.services.market_maker_trade): its page is always read from the database.
-        body = listing_cached(
-            "detail", {"id": str(market_pk)}, build, changes_at=expiry, keep=lambda: not found[0].has_maker
-        )
-        return RenderedResponse(body)
+        return RenderedResponse(market_page_body(market_id=market_id, render=lambda market: MarketOutput(market).data))
 
 
 OddsHistoryInput = page_input(default_limit=500, max_limit=1000, name="OddsHistoryPageInput")

@@ -10,16 +10,10 @@ from django.db import connection
 
 from .errors import MarketNotFound
 from .models import Market, MarketType
+from .selectors import market_id_parsed
 
 # Namespace of the per-market advisory locks (the second key is a hash of the market id).
 _MARKET_LOCK_SPACE = 7_301
-
-
-def _market_pk(market_id: str | UUID) -> UUID:
-    try:
-        return UUID(str(market_id))
-    except ValueError as exc:
-        raise MarketNotFound() from exc
 
 
 def _row_lock(pk: UUID, *, exclusive: bool) -> Market:
@@ -43,7 +37,7 @@ def market_lock(*, market_id: str | UUID, exclusive: bool) -> Market:
     On PostgreSQL an advisory lock is taken first: its queue is fair, so a waiting resolution holds
     back new bets instead of being starved by a stream of them (row share locks do not queue).
     SQLite (embedded mode) has no row locks: its IMMEDIATE transactions serialize writers anyway."""
-    pk = _market_pk(market_id)
+    pk = market_id_parsed(market_id)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
@@ -75,7 +69,7 @@ def market_lock_for_trade(*, market_id: str | UUID) -> Market:
     market maker, so trades on one market take turns), shared on a Polymarket market (its odds are
     mirrored, so bets never wait for each other). A market's type never changes, so on PostgreSQL one
     statement reads it, takes the matching advisory lock and then the row lock: one round trip."""
-    pk = _market_pk(market_id)
+    pk = market_id_parsed(market_id)
     if connection.vendor != "postgresql":
         market_type = Market.objects.filter(pk=pk).values_list("market_type", flat=True).first()
         if market_type is None:

@@ -1,11 +1,14 @@
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from django.db.models import Count, F, Min, Q, QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 
+from .cache import listing_cached
 from .dependents import has_open_positions
 from .errors import MarketNotFound
 from .models import SETTLED_STATUSES, Market, MarketStatus, MarketType, OddsPoint
@@ -47,6 +50,27 @@ def market_id_parsed(market_id: str | UUID) -> UUID:
         return UUID(str(market_id))
     except ValueError as exc:
         raise MarketNotFound() from exc
+
+
+def market_page_body(*, market_id: str | UUID, render: Callable[[Market], Any]) -> bytes:
+    """A market's page as the response body, `render(market)` building it: kept rendered under the
+    catalogue version (one page per market, however its id is spelled) until the market expires.
+    A credits market's page is always built anew: its odds move with every trade, which leaves the
+    catalogue version alone (markets.services.market_maker_trade)."""
+    market_pk = market_id_parsed(market_id)
+    found: list[Market] = []
+
+    def build() -> Any:
+        found.append(market_get(market_id=market_pk))
+        return render(found[0])
+
+    def expiry() -> datetime | None:
+        expires_at = found[0].expires_at
+        return expires_at if expires_at and expires_at > timezone.now() else None
+
+    return listing_cached(
+        "detail", {"id": str(market_pk)}, build, changes_at=expiry, keep=lambda: not found[0].has_maker
+    )
 
 
 def market_get(*, market_id: str | UUID) -> Market:
