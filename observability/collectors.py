@@ -161,12 +161,14 @@ class StateCollector(Collector):
         last = _gauge(
             "thisthat_job_last_success_timestamp_seconds",
             "When each periodic job last finished successfully (Unix time); absent until it has.",
-            ["job"],
+            # Not `job`: Prometheus gives every scraped series its own `job` (the scrape's), and would
+            # rename ours to `exported_job`.
+            ["periodic_job"],
         )
         for key, name in keys.items():
             if key in found:
                 last.add_metric([name], found[key])
-        interval = _gauge("thisthat_job_interval_seconds", "How often beat runs each periodic job.", ["job"])
+        interval = _gauge("thisthat_job_interval_seconds", "How often beat runs each periodic job.", ["periodic_job"])
         for job in SCHEDULE:
             interval.add_metric([JOBS[job.task]], job_interval_seconds(job))
         yield from (last, interval)
@@ -175,7 +177,7 @@ class StateCollector(Collector):
             yield GaugeMetricFamily(
                 "thisthat_ledger_audit_mismatches",
                 "Problems the last ledger audit found (balances off their ledger, stock checks).",
-                value=audit["problems"],
+                value=audit,
             )
 
     def _polymarket(self) -> Iterator[Metric]:

@@ -2,7 +2,6 @@
 hosts where they do not share the web's metrics folder. Same report and same access rule as the
 web's `/metrics`; a thread of the main process, so the pool is never busy answering it."""
 
-import json
 import logging
 import threading
 from http import HTTPStatus
@@ -10,8 +9,6 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from django.db import close_old_connections
 from prometheus_client import CONTENT_TYPE_LATEST
-
-from thisthat.errors import envelope
 
 from . import exposition
 
@@ -23,14 +20,17 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
+_NOT_FOUND = exposition.Refusal(404, "NOT_FOUND", "No endpoint here but /metrics.")
+
+
 def metrics_app(environ, start_response):
     if environ.get("PATH_INFO") != "/metrics":
-        return _json(start_response, 404, "NOT_FOUND", "No endpoint here but /metrics.")
+        return _refuse(start_response, _NOT_FOUND)
     refused = exposition.refusal_for(
         authorization=environ.get("HTTP_AUTHORIZATION", ""), address=environ.get("REMOTE_ADDR", "")
     )
     if refused is not None:
-        return _json(start_response, *refused)
+        return _refuse(start_response, refused)
     # This thread is not a request Django knows of: drop a connection the server closed (a restart)
     # or one past its age, as a request would, so the business gauges recover by themselves.
     close_old_connections()
@@ -42,12 +42,10 @@ def metrics_app(environ, start_response):
     return [body]
 
 
-def _json(start_response, status: int, code: str, message: str) -> list[bytes]:
-    body = json.dumps(envelope(message, code, status)).encode()
-    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
-    if status == 401:
-        headers.append(("WWW-Authenticate", 'Bearer realm="metrics"'))
-    start_response(f"{status} {HTTPStatus(status).phrase}", headers)
+def _refuse(start_response, refusal: exposition.Refusal) -> list[bytes]:
+    body = refusal.body
+    headers = [*refusal.headers.items(), ("Content-Length", str(len(body)))]
+    start_response(f"{refusal.status} {HTTPStatus(refusal.status).phrase}", headers)
     return [body]
 
 

@@ -3,7 +3,9 @@ the files of every role on this host, merged), plus the gauges read at scrape ti
 
 import hmac
 import ipaddress
+import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -12,6 +14,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from thisthat import multiproc
+from thisthat.errors import envelope
 from thisthat.http import client_address
 
 from .collectors import StateCollector
@@ -53,19 +56,42 @@ def scrape() -> bytes:
     return generate_latest(registry)
 
 
-def refusal(request) -> tuple[int, str, str] | None:
-    """None when the caller of `/metrics` may scrape, else the status, code and message to refuse with."""
+@dataclass(frozen=True)
+class Refusal:
+    """The answer to a caller that may not scrape: the API's error envelope."""
+
+    status: int
+    code: str
+    message: str
+
+    @property
+    def body(self) -> bytes:
+        return json.dumps(envelope(self.message, self.code, self.status)).encode()
+
+    @property
+    def headers(self) -> dict[str, str]:
+        headers = {"Content-Type": "application/json"}
+        if self.status == 401:
+            headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return headers
+
+
+_WRONG_TOKEN = Refusal(403, "PERMISSION_DENIED", "This token may not read the metrics.")
+
+
+def refusal(request) -> Refusal | None:
+    """None when the caller of `/metrics` may scrape, else how to refuse it."""
     return refusal_for(authorization=request.headers.get("Authorization", ""), address=client_address(request))
 
 
-def refusal_for(*, authorization: str, address: str) -> tuple[int, str, str] | None:
+def refusal_for(*, authorization: str, address: str) -> Refusal | None:
     """A scrape is allowed with the configured bearer token (METRICS_TOKEN), or from an address in
-    METRICS_ALLOWED_IPS (addresses or networks). Otherwise: the status, code and message to refuse with."""
+    METRICS_ALLOWED_IPS (addresses or networks). Otherwise: how to refuse it."""
     scheme, _, supplied = authorization.partition(" ")
     if settings.METRICS_TOKEN and scheme.lower() == "bearer" and supplied:
         if hmac.compare_digest(supplied.strip().encode(), settings.METRICS_TOKEN.encode()):
             return None
-        return 403, "PERMISSION_DENIED", "This token may not read the metrics."
+        return _WRONG_TOKEN
     try:
         caller = ipaddress.ip_address(address)
     except ValueError:
@@ -74,5 +100,5 @@ def refusal_for(*, authorization: str, address: str) -> tuple[int, str, str] | N
     if caller is not None and any(caller in network for network in allowed):
         return None
     if authorization:
-        return 403, "PERMISSION_DENIED", "This token may not read the metrics."
-    return 401, "NOT_AUTHENTICATED", "The metrics need a bearer token (METRICS_TOKEN) or an allowed address."
+        return _WRONG_TOKEN
+    return Refusal(401, "NOT_AUTHENTICATED", "The metrics need a bearer token (METRICS_TOKEN) or an allowed address.")

@@ -44,8 +44,6 @@ celery_tasks = Counter(
     "Celery task runs finished, by task and state (SUCCESS, FAILURE, RETRY).",
     ["task", "state"],
 )
-celery_task_failures = Counter("thisthat_celery_task_failures", "Celery task runs that raised, by task.", ["task"])
-celery_task_retries = Counter("thisthat_celery_task_retries", "Celery task retries scheduled, by task.", ["task"])
 celery_task_duration = Histogram(
     "thisthat_celery_task_duration_seconds", "Celery task run time, by task.", ["task"], buckets=TASK_BUCKETS
 )

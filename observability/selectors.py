@@ -5,6 +5,7 @@ overview page per request only)."""
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import cached_property
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Sum
@@ -15,6 +16,7 @@ from betting.models import Bet
 from betting.selectors import markets_awaiting_settlement
 from leaderboard.models import Period, RankingRun, Standing
 from markets.models import Market
+from thisthat.money import CENT
 
 # The rolling windows of the gauges (label `window`).
 WINDOWS = {"1d": timedelta(days=1), "7d": timedelta(days=7), "30d": timedelta(days=30)}
@@ -25,7 +27,7 @@ RANKS = (1, 10, 100, 1000)
 
 
 def average_bet(*, wagered: Decimal, bets: int) -> Decimal:
-    return (wagered / bets).quantize(Decimal("0.01")) if bets else Decimal(0)
+    return (wagered / bets).quantize(CENT) if bets else Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -38,27 +40,14 @@ class BetTotals:
         return average_bet(wagered=self.wagered, bets=self.bets)
 
 
-def bet_totals(*, since: datetime, until: datetime | None = None) -> BetTotals:
-    bets = Bet.objects.filter(placed_at__gte=since)
-    if until is not None:
-        bets = bets.filter(placed_at__lt=until)
-    row = bets.aggregate(bets=Count("id"), wagered=Sum("amount"))
+def bet_totals(*, since: datetime) -> BetTotals:
+    row = Bet.objects.filter(placed_at__gte=since).aggregate(bets=Count("id"), wagered=Sum("amount"))
     return BetTotals(bets=row["bets"], wagered=row["wagered"] or Decimal(0))
 
 
-def active_users(*, since: datetime, until: datetime | None = None) -> int:
-    """Users who signed up, logged in, claimed, bought, bet, cashed out or traded in the window."""
-    rows = Activity.objects.filter(created_at__gte=since)
-    if until is not None:
-        rows = rows.filter(created_at__lt=until)
-    return rows.values("user_id").distinct().count()
-
-
-def signups(*, since: datetime, until: datetime | None = None) -> int:
-    users = get_user_model().objects.filter(created_at__gte=since)
-    if until is not None:
-        users = users.filter(created_at__lt=until)
-    return users.count()
+def active_users(*, since: datetime) -> int:
+    """Users who signed up, logged in, claimed, bought, bet, cashed out or traded since then."""
+    return Activity.objects.filter(created_at__gte=since).values("user_id").distinct().count()
 
 
 def open_markets(*, now: datetime) -> int:
@@ -164,3 +153,40 @@ def daily_series(*, first: date, last: date) -> list[Day]:
             )
         )
     return days
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The staff overview: the last `len(days)` UTC days, today last, and their totals."""
+
+    days: list[Day]
+    active_users: int  # distinct over the whole window (not the sum of the days')
+    open_markets: int
+    pending_settlements: int
+
+    @property
+    def today(self) -> Day:
+        return self.days[-1]
+
+    @cached_property
+    def window(self) -> Day:
+        """The window's totals in the shape of one day (its `day` is the first)."""
+        bets = sum(day.bets for day in self.days)
+        return Day(
+            day=self.days[0].day,
+            signups=sum(day.signups for day in self.days),
+            active_users=self.active_users,
+            bets=bets,
+            wagered=sum((day.wagered for day in self.days), Decimal(0)),
+        )
+
+
+def overview(*, now: datetime, days: int) -> Overview:
+    today = now.astimezone(UTC).date()
+    first = today - timedelta(days=days - 1)
+    return Overview(
+        days=daily_series(first=first, last=today),
+        active_users=active_users(since=datetime.combine(first, datetime.min.time(), tzinfo=UTC)),
+        open_markets=open_markets(now=now),
+        pending_settlements=pending_settlements(now=now),
+    )

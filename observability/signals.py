@@ -17,7 +17,7 @@ from thisthat.cache import cache_or
 from . import metrics
 
 JOB_SUCCESS_KEY = "observability:job-success:{job}"
-LEDGER_AUDIT_KEY = "observability:ledger-audit"
+LEDGER_AUDIT_KEY = "observability:ledger-audit-problems"
 LEDGER_AUDIT_TASK = "economy.tasks.reconcile_ledger"
 # Periodic jobs by task name; the label is the task's own name (e.g. sync_odds).
 JOBS = {job.task: job.task.rsplit(".", 1)[-1] for job in SCHEDULE}
@@ -63,16 +63,8 @@ def job_succeeded(job: str, *, result: Any = None) -> None:
     now = time.time()
     values = {JOB_SUCCESS_KEY.format(job=job): now}
     if job == JOBS[LEDGER_AUDIT_TASK]:
-        values[LEDGER_AUDIT_KEY] = {"problems": int(result or 0), "at": now}
+        values[LEDGER_AUDIT_KEY] = int(result or 0)  # the problems it found
     cache_or(lambda: cache.set_many(values, timeout=None), fallback=lambda: None, what="record a job's success")
-
-
-def _on_task_failure(sender=None, **_) -> None:
-    metrics.celery_task_failures.labels(sender.name).inc()
-
-
-def _on_task_retry(sender=None, **_) -> None:
-    metrics.celery_task_retries.labels(sender.name).inc()
 
 
 def _on_beat_init(**_) -> None:
@@ -100,7 +92,5 @@ def connect() -> None:
     connection_created.connect(_on_connection_created, weak=False)
     celery_signals.task_prerun.connect(_on_task_prerun, weak=False)
     celery_signals.task_postrun.connect(_on_task_postrun, weak=False)
-    celery_signals.task_failure.connect(_on_task_failure, weak=False)
-    celery_signals.task_retry.connect(_on_task_retry, weak=False)
     celery_signals.beat_init.connect(_on_beat_init, weak=False)
     celery_signals.worker_ready.connect(_on_worker_ready, weak=False)

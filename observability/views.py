@@ -1,13 +1,10 @@
-from datetime import UTC, datetime, timedelta
-
 from django.conf import settings
 from django.contrib import admin
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from thisthat.errors import envelope
 from thisthat.handlers import page_not_found
 
 from . import exposition, selectors
@@ -23,35 +20,22 @@ def metrics(request):
         return page_not_found(request)
     refused = exposition.refusal(request)
     if refused is not None:
-        status, code, message = refused
-        response = JsonResponse(envelope(message, code, status), status=status)
-        if status == 401:
-            response["WWW-Authenticate"] = 'Bearer realm="metrics"'
-        return response
+        return HttpResponse(refused.body, status=refused.status, headers=refused.headers)
     return HttpResponse(exposition.scrape(), content_type=CONTENT_TYPE_LATEST)
 
 
 def overview(request):
     """The staff overview (admin): today's numbers, the last 30 days', and their daily charts."""
-    now = timezone.now()
-    today = now.astimezone(UTC).date()
-    midnight = datetime.combine(today, datetime.min.time(), tzinfo=UTC)
-    days = selectors.daily_series(first=today - timedelta(days=OVERVIEW_DAYS - 1), last=today)
-    month = selectors.bet_totals(since=midnight - timedelta(days=OVERVIEW_DAYS - 1))
+    found = selectors.overview(now=timezone.now(), days=OVERVIEW_DAYS)
+    days = found.days
     labels = [day.day.isoformat() for day in days]
     context = {
         **admin.site.each_context(request),
         "title": "Overview",
-        "today": days[-1],
-        "month": {
-            "signups": sum(day.signups for day in days),
-            "active_users": selectors.active_users(since=midnight - timedelta(days=OVERVIEW_DAYS - 1)),
-            "bets": month.bets,
-            "wagered": month.wagered,
-            "average_bet": month.average,
-        },
-        "open_markets": selectors.open_markets(now=now),
-        "pending_settlements": selectors.pending_settlements(now=now),
+        "today": found.today,
+        "month": found.window,
+        "open_markets": found.open_markets,
+        "pending_settlements": found.pending_settlements,
         "days": list(reversed(days)),
         "charts": [
             bar_chart("Daily active users", labels, [day.active_users for day in days]),
@@ -61,6 +45,6 @@ def overview(request):
         ],
         "overview_days": OVERVIEW_DAYS,
         "first_day": days[0].day,
-        "last_day": today,
+        "last_day": found.today.day,
     }
     return TemplateResponse(request, "admin/observability/overview.html", context)

@@ -46,8 +46,3 @@ def _task_context_leave(task_id: str, **_) -> None:
     token = _task_tokens.pop(task_id, None)
     if token is not None:
         task_var.reset(token)
-
-
-@signals.worker_process_shutdown.connect  # a prefork pool process exiting
-def _metrics_process_exit(**_) -> None:
-    multiproc.process_dead(os.getpid())

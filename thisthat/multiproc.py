@@ -11,22 +11,28 @@ picks its storage when first imported, so the folder must be chosen before that.
 import os
 from pathlib import Path
 
+import environ
+
+from .dotenv import load_dotenv
+
 ROLES = ("web", "worker", "beat")
 _ENV = "PROMETHEUS_MULTIPROC_DIR"
-_TRUE = {"1", "true", "yes", "on"}
+# Read before the settings are (gunicorn's and Celery's main processes choose the folder first), so
+# with the same `.env` under it.
+load_dotenv()
+_env = environ.Env()
 
 
 def enabled() -> bool:
     """METRICS_ENABLED (default on); off, no process records anything and `/metrics` answers 404."""
-    return os.environ.get("METRICS_ENABLED", "true").strip().lower() in _TRUE
+    return _env.bool("METRICS_ENABLED", default=True)
 
 
 def metrics_dir() -> Path:
-    configured = os.environ.get("METRICS_DIR", "")
+    configured = _env.str("METRICS_DIR", default="")
     if configured:
         return Path(configured)
-    var_dir = os.environ.get("VAR_DIR", "") or Path(__file__).resolve().parent.parent / "var"
-    return Path(var_dir) / "metrics"
+    return Path(_env.str("VAR_DIR", default="") or Path(__file__).resolve().parent.parent / "var") / "metrics"
 
 
 def use(role: str) -> None:

@@ -1,6 +1,7 @@
 """Error tracking with Sentry (sentry-sdk), on only when SENTRY_DSN is set (settings). Events carry
 the request id (as X-Request-ID answers it) or the Celery task id and name, and no personal data:
-no user, address, cookies, headers that identify, or request bodies."""
+the SDK's own `data_collection` leaves out the user, the address, cookies and request bodies, and
+filters the headers that identify a person or carry a credential."""
 
 from typing import Any
 
@@ -10,9 +11,13 @@ from sentry_sdk.integrations.django import DjangoIntegration
 
 from .logging import request_id_var, task_var
 
+# Header names containing these are sent as "[Filtered]", besides the SDK's own list (authorization,
+# tokens, cookies, sessions...): the client's address as proxies pass it, and its device id.
+IDENTIFYING_HEADERS = ["forwarded", "-ip", "remote-", "via", "-user", "device-id"]
+
 
 def attach_context(event: dict[str, Any], hint: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Tag the event with the request or task it happened in; drop what could identify a person."""
+    """Tag the event with the request or task it happened in."""
     tags = event.setdefault("tags", {})
     request_id = request_id_var.get()
     if request_id:
@@ -20,18 +25,6 @@ def attach_context(event: dict[str, Any], hint: dict[str, Any] | None = None) ->
     task = task_var.get()
     if task is not None:
         tags["task_id"], tags["task"] = task
-    event.pop("user", None)
-    request = event.get("request")
-    if isinstance(request, dict):
-        for field in ("cookies", "data", "env"):
-            request.pop(field, None)
-        headers = request.get("headers")
-        if isinstance(headers, dict):
-            request["headers"] = {
-                name: value
-                for name, value in headers.items()
-                if name.lower() not in {"authorization", "cookie", "x-forwarded-for", "x-real-ip", "x-device-id"}
-            }
     return event
 
 
@@ -41,10 +34,11 @@ def sentry_init(*, dsn: str, environment: str, traces_sample_rate: float) -> Non
         environment=environment,
         integrations=[DjangoIntegration(), CeleryIntegration()],
         # What send_default_pii=False meant, stricter (sentry-sdk 2.75 replaces that option with this):
-        # no user, cookies, bodies, local variables or query parameters.
+        # no user or address, cookies, bodies, local variables or query parameters.
         data_collection={
             "user_info": False,
             "cookies": {"mode": "off"},
+            "http_headers": {"request": {"mode": "denylist", "terms": IDENTIFYING_HEADERS}},
             "http_bodies": [],
             "url_query_params": {"mode": "off"},
             "stack_frame_variables": False,

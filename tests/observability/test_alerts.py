@@ -76,3 +76,36 @@ def test_the_dashboard_names_only_exported_metrics(exported):
     named = {family_of(name) for expr in expressions for name in METRIC.findall(expr)}
     assert named
     assert named - exported == set()
+
+
+# Prometheus attaches these to every series it scrapes: a metric's own label of the same name would be
+# renamed `exported_job` / `exported_instance`, and every rule grouping by it would group by the scrape.
+TARGET_LABELS = {"job", "instance"}
+GROUPING = re.compile(r"\b(?:by|on|without|ignoring)\s*\(([^)]*)\)")
+
+
+def exported_labels(scrape) -> set[str]:
+    reconcile_ledger.apply()
+    ranks_recompute()
+    return {name for _, labels in scrape() for name, _ in labels}
+
+
+def test_no_metric_has_a_label_prometheus_gives_every_target(scrape, user):
+    labels = exported_labels(scrape)
+
+    assert "periodic_job" in labels
+    assert labels & TARGET_LABELS == set()
+
+
+def test_every_label_a_rule_groups_or_matches_by_is_exported(scrape, user):
+    labels = exported_labels(scrape)
+    grouped = {
+        label.strip()
+        for rule in rules()
+        for clause in GROUPING.findall(rule["expr"])
+        for label in clause.split(",")
+        if label.strip()
+    }
+
+    assert grouped  # the rules do group by labels
+    assert grouped - labels == set()

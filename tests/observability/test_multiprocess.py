@@ -1,14 +1,16 @@
 """Several processes (gunicorn workers, the Celery worker's pool, beat) report one consistent set:
 each writes its own files, /metrics merges every role's folder on the host."""
 
+import importlib.util
 import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
-from prometheus_client import multiprocess
 
+import thisthat.dotenv
 from observability.exposition import HostCollector
 from thisthat import multiproc
 
@@ -19,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # A process of `role` that records what a request or a task would, and prints its pid.
 RECORD = """
 import os, sys
+import thisthat.dotenv
 from thisthat import multiproc
 multiproc.use(sys.argv[1])
 from observability import metrics
@@ -49,7 +52,15 @@ def merged(folders: list[Path]) -> dict:
     }
 
 
-def test_two_web_processes_add_up_and_a_dead_ones_in_flight_gauge_goes(tmp_path):
+def gunicorn_hooks():
+    """gunicorn.conf.py, as gunicorn loads it (a file, not an importable module)."""
+    spec = importlib.util.spec_from_file_location("gunicorn_conf", ROOT / "gunicorn.conf.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_two_web_processes_add_up_and_a_dead_ones_in_flight_gauge_goes(tmp_path, monkeypatch):
     first, second = record(tmp_path, "web", 2), record(tmp_path, "web", 3)
     assert first != second
     web = tmp_path / "web"
@@ -60,7 +71,8 @@ def test_two_web_processes_add_up_and_a_dead_ones_in_flight_gauge_goes(tmp_path)
     assert samples[count] == 2
     assert samples[("thisthat_http_requests_in_flight", ())] == 2
 
-    multiprocess.mark_process_dead(first, str(web))  # what gunicorn's child_exit hook does
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(web))  # as in gunicorn's master
+    gunicorn_hooks().child_exit(server=None, worker=SimpleNamespace(pid=first))
     samples = merged([web])
     assert samples[("thisthat_http_requests_in_flight", ())] == 1
     assert samples[("thisthat_http_requests_total", labels)] == 5  # counters outlive their process
@@ -121,3 +133,18 @@ def test_metrics_off_chooses_no_folder(tmp_path, monkeypatch):
 )
 def test_the_celery_role_comes_from_the_command_line(argv, role):
     assert multiproc.celery_role(argv) == role
+
+
+def test_the_metrics_folder_and_switch_set_in_dotenv_are_read_before_the_settings(tmp_path, monkeypatch):
+    """gunicorn's and Celery's main processes pick the folder before Django's settings load `.env`."""
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(f"METRICS_DIR={tmp_path / 'metrics'}\nMETRICS_ENABLED=off\n")
+    monkeypatch.setattr(thisthat.dotenv, "DOTENV", dotenv)
+    for name in ("METRICS_DIR", "METRICS_ENABLED"):  # recorded as unset, so undone after the test
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+
+    thisthat.dotenv.load_dotenv()
+
+    assert multiproc.metrics_dir() == tmp_path / "metrics"
+    assert multiproc.enabled() is False

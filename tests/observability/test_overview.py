@@ -1,12 +1,17 @@
 """The staff overview in the admin: today's and the last 30 days' numbers, with daily charts."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
+from activity.models import Activity, ActivityKind
 from observability.charts import bar_chart
+from observability.selectors import overview
 from tests.factories import MarketFactory, UserFactory
+from tests.helpers.leaderboard import bet
 
 
 def place(client, market, amount: str) -> None:
@@ -36,7 +41,7 @@ def test_the_overview_shows_today_and_the_month_with_charts(staff_browser, clien
     assert response.context["today"].bets == 2
     assert response.context["today"].wagered == Decimal("200")
     assert response.context["today"].average_bet == Decimal("100.00")
-    assert response.context["month"]["bets"] == 2
+    assert response.context["month"].bets == 2
     assert response.context["open_markets"] == 1
     assert response.context["pending_settlements"] == 0
     assert len(response.context["days"]) == 30
@@ -44,6 +49,24 @@ def test_the_overview_shows_today_and_the_month_with_charts(staff_browser, clien
     assert page.count("<svg viewBox") == 4  # one chart per series
     assert "Credits wagered" in page
     assert "200.00" in page
+
+
+@pytest.mark.django_db
+def test_the_window_adds_up_its_days_and_counts_each_active_user_once():
+    now = timezone.now()
+    bettor = UserFactory()  # signed up today
+    for days_ago, amount in ((0, "30"), (10, "50"), (29, "20"), (30, "999")):  # the last one is outside
+        bet(bettor, amount=amount, placed_at=now - timedelta(days=days_ago))
+        Activity.objects.create(kind=ActivityKind.LOGIN, user=bettor, created_at=now - timedelta(days=days_ago))
+
+    found = overview(now=now, days=30)
+
+    assert len(found.days) == 30 and found.today.day == now.date()
+    assert (found.today.bets, found.today.wagered) == (1, Decimal("30"))
+    assert (found.window.bets, found.window.wagered, found.window.average_bet) == (3, Decimal("100"), Decimal("33.33"))
+    assert found.window.signups == 1
+    assert found.window.active_users == 1  # active on three of the days: one user
+    assert sum(day.active_users for day in found.days) == 3
 
 
 @pytest.mark.django_db

@@ -10,13 +10,13 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from thisthat import multiproc
+from thisthat.dotenv import load_dotenv
 from thisthat.logging import JSON_FORMATTER
 from thisthat.rates import parse_rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
-if (BASE_DIR / ".env").exists():
-    environ.Env.read_env(BASE_DIR / ".env")
+load_dotenv()
 
 # Embedded-mode state: SQLite file, broker folders, dev secrets.
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
