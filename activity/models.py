@@ -21,7 +21,8 @@ class Activity(models.Model):
     and purged after ACTIVITY_RETENTION_DAYS. `reference_id` is the bet, purchase, reward or trade."""
 
     kind = models.CharField(max_length=16, choices=ActivityKind.choices)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: activity_user_time_idx leads with it (one index fewer to write per activity).
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
     address = models.GenericIPAddressField(null=True, blank=True, help_text="The client address (NUM_PROXIES).")
     device_id = models.CharField(max_length=64, blank=True, help_text="The X-Device-Id header, if any.")
     reference_id = models.UUIDField(null=True, blank=True)

@@ -16,6 +16,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bets", type=int, default=10_000)
     parser.add_argument("--bets-per-user", type=int, default=100)
+    parser.add_argument("--chunk-size", type=int, help="Bets per transaction (default: the service's).")
     args = parser.parse_args()
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "thisthat.settings.local")
@@ -25,7 +26,7 @@ def main() -> None:
     from accounts.services import user_create
     from betting.models import Bet
     from betting.rules import payout_for
-    from betting.services import market_settle
+    from betting.services import SETTLEMENT_CHUNK, market_settle
     from economy.models import LedgerKind
     from economy.selectors import users_with_unreconciled_balance
     from economy.services import Posting, ledger_post_many
@@ -55,7 +56,7 @@ def main() -> None:
     market_mark_resolved(market_id=market.pk, outcome="this", source="admin")
 
     started = time.perf_counter()
-    summary = market_settle(market_id=market.pk)
+    summary = market_settle(market_id=market.pk, chunk_size=args.chunk_size or SETTLEMENT_CHUNK)
     elapsed = time.perf_counter() - started
 
     mismatches = users_with_unreconciled_balance().count()

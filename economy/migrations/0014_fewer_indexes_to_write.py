@@ -1,0 +1,62 @@
+import django.db.models.deletion
+from django.conf import settings
+from django.db import migrations, models
+
+# The user indexes (ledger_user_recent_idx, ledger_user_kind_idx) lead with user_id, and almost no
+# row names a staff member, so both foreign keys' own indexes only cost writes per posting; the staff
+# column keeps a partial index for the rows that have one. Dropped by name: Django's AlterField would
+# also drop and re-add (re-validate) the foreign key constraints.
+_INDEXES = {
+    "economy_ledger_entry_user_id_9aab79e6": "user_id",
+    "economy_ledger_entry_created_by_id_e4733602": "created_by_id",
+}
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("economy", "0013_ledger_stock_kinds"),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+    ]
+
+    operations = [
+        migrations.AddIndex(
+            model_name="ledgerentry",
+            index=models.Index(
+                condition=models.Q(("created_by__isnull", False)), fields=["created_by"], name="ledger_created_by_idx"
+            ),
+        ),
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name="ledgerentry",
+                    name="created_by",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        help_text="The staff member behind an admin adjustment.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="ledgerentry",
+                    name="user",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="ledger_entries",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+            ],
+            database_operations=[
+                migrations.RunSQL(
+                    f'DROP INDEX IF EXISTS "{name}"',
+                    reverse_sql=f'CREATE INDEX "{name}" ON "economy_ledger_entry" ("{column}")',
+                )
+                for name, column in _INDEXES.items()
+            ],
+        ),
+    ]
