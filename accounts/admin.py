@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
@@ -10,6 +11,7 @@ from thisthat.admin import number_column, time_column
 from thisthat.errors import DomainError
 
 from .models import User, XAccount
+from .selectors import profile_rank_annotations
 from .services import users_set_active
 
 
@@ -63,8 +65,8 @@ class UserAdmin(DjangoUserAdmin):
         "credit_balance",
         "total_volume",
         "overall_pnl",
-        "rank_by_pnl",
-        "rank_by_volume",
+        "pnl_rank",
+        "volume_rank",
         "referral_code",
         "referred_by",
         "daily_streak",
@@ -89,8 +91,8 @@ class UserAdmin(DjangoUserAdmin):
                     "credit_adjust_link",
                     "total_volume",
                     "overall_pnl",
-                    "rank_by_pnl",
-                    "rank_by_volume",
+                    "pnl_rank",
+                    "volume_rank",
                 ]
             },
         ),
@@ -103,6 +105,17 @@ class UserAdmin(DjangoUserAdmin):
         ("Suspension", {"fields": ["suspended_at", "suspension_reason"]}),
         ("Dates", {"fields": ["created_at", "last_login"]}),
     ]
+
+    def get_queryset(self, request) -> QuerySet[User]:
+        return super().get_queryset(request).annotate(**profile_rank_annotations())
+
+    @admin.display(description="Rank by PnL (all time)")
+    def pnl_rank(self, user: User) -> int | str:
+        return "—" if user.rank_by_pnl is None else user.rank_by_pnl
+
+    @admin.display(description="Rank by volume (all time)")
+    def volume_rank(self, user: User) -> int | str:
+        return "—" if user.rank_by_volume is None else user.rank_by_volume
 
     @admin.display(description="Ledger")
     def ledger_link(self, user: User) -> str:

@@ -13,7 +13,7 @@ from thisthat.serializers import InputSerializer
 from . import services
 from .authentication import user_row
 from .models import SessionEndReason
-from .selectors import sessions_for_user, user_get
+from .selectors import profile_get, sessions_for_user, user_get
 from .serializers import (
     AuthOutput,
     OwnPublicUserOutput,
@@ -34,7 +34,9 @@ from .tokens import (
 
 
 def _auth_body(user, tokens) -> dict:
-    return AuthOutput({"user": user, "access_token": tokens.access_token, "refresh_token": tokens.refresh_token}).data
+    profile = profile_get(user_id=user.pk)  # with the ranks, which only the profile query reads
+    body = {"user": profile, "access_token": tokens.access_token, "refresh_token": tokens.refresh_token}
+    return AuthOutput(body).data
 
 
 class RegisterApi(APIView):
@@ -213,7 +215,7 @@ class UserMeApi(MeApi):
         data = self.ProfileUpdateInput(data=request.data)
         data.is_valid(raise_exception=True)
         user = services.user_update_profile(user=request.user, **data.validated_data)
-        return Response(self.ProfileUpdateOutput({"user": user}).data)
+        return Response(self.ProfileUpdateOutput({"user": profile_get(user_id=user.pk)}).data)
 
 
 class UserDetailApi(APIView):

@@ -23,13 +23,14 @@ from rest_framework_simplejwt.utils import get_md5_hash_password
 from thisthat.errors import TokenInvalid
 
 from .models import User
+from .selectors import profile_get
 from .tokens import FAMILY_CLAIM, access_family_check
 
 
 def _user_row(token: Token, user_id: UUID) -> User:
-    """The token's user, with simplejwt's checks; with the X account the profile shows, in one query."""
+    """The token's user, with simplejwt's checks; as the profile shows it (X account, ranks), in one query."""
     try:
-        user = User.objects.select_related("x_account").get(pk=user_id)
+        user = profile_get(user_id=user_id)
     except User.DoesNotExist as exc:
         raise AuthenticationFailed(_("User not found"), code="user_not_found") from exc
     if not user.is_active:

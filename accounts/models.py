@@ -39,8 +39,8 @@ class UserManager(BaseUserManager):
 
 
 class User(AbstractBaseUser, PermissionsMixin):
-    """An account. accounts writes the identity fields; three groups of columns belong to the app
-    that writes them, each through its own service and nothing else:
+    """An account. accounts writes the identity fields; the other columns belong to the app that
+    writes them, each through its own service and nothing else:
 
     - economy (`economy.services.ledger_post` / `ledger_post_many`): credit_balance, credit_debt,
       total_volume, overall_pnl — the running totals of the ledger;
@@ -48,10 +48,12 @@ class User(AbstractBaseUser, PermissionsMixin):
       the latest daily reward;
     - economy (`economy.services.referral_open`, `ledger_post`): referral_pending — set at a sign-up
       with a code, cleared by the first qualifying bet;
-    - leaderboard (`leaderboard.services.ranks_recompute`): rank_by_pnl, rank_by_volume;
     - abuse (`abuse.services.account_suspend` / `account_reinstate`, each with an audit row):
       suspended_at, suspension_reason. economy's ledger reads them with the row lock and refuses a
       suspended account's bets, cash-outs, claims, purchases and referral bonuses.
+
+    The all-time ranks a profile shows are not columns: `accounts.selectors.profiles` reads them with
+    the row from the leaderboard's latest standings (registered through `accounts.dependents`).
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -66,8 +68,6 @@ class User(AbstractBaseUser, PermissionsMixin):
     credit_debt = credits_field(default=0)
     total_volume = credits_field(default=0)  # economy: the ledger
     overall_pnl = credits_field(default=0)  # economy: the ledger
-    rank_by_pnl = models.PositiveIntegerField(null=True, blank=True)  # leaderboard
-    rank_by_volume = models.PositiveIntegerField(null=True, blank=True)  # leaderboard
     referral_code = models.CharField(max_length=16, unique=True)
     referred_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="referrals")
     # economy: a copy of the latest daily reward (its streak day and time), written with it in one transaction.

@@ -16,6 +16,7 @@ from thisthat.serializers import InputSerializer
 
 from . import x_oauth, x_services
 from .errors import InvalidRedirect, XNotConfigured
+from .selectors import profile_get
 from .serializers import AuthOutput, UserProfileOutput
 from .tokens import token_pair_issue
 
@@ -188,7 +189,8 @@ class XExchangeApi(APIView):
         data.is_valid(raise_exception=True)
         user, created = x_services.x_exchange(code=data.validated_data["code"], client=client_of(request))
         tokens = token_pair_issue(user=user, request=request)
-        body = {"user": user, "access_token": tokens.access_token, "refresh_token": tokens.refresh_token}
+        profile = profile_get(user_id=user.pk)  # with the ranks, which only the profile query reads
+        body = {"user": profile, "access_token": tokens.access_token, "refresh_token": tokens.refresh_token}
         return Response(self.XExchangeOutput({**body, "created": created}).data)
 
 
@@ -225,7 +227,7 @@ class XLinkApi(APIView):
     )
     def delete(self, request):
         user = x_services.x_account_unlink(user=request.user)
-        return Response(XUserOutput({"user": user}).data)
+        return Response(XUserOutput({"user": profile_get(user_id=user.pk)}).data)
 
 
 class XLinkConfirmApi(APIView):
@@ -250,4 +252,4 @@ class XLinkConfirmApi(APIView):
         data = self.XLinkConfirmInput(data=request.data)
         data.is_valid(raise_exception=True)
         user = x_services.x_link_confirm(user=request.user, code=data.validated_data["code"])
-        return Response(XUserOutput({"user": user}).data)
+        return Response(XUserOutput({"user": profile_get(user_id=user.pk)}).data)

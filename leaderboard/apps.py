@@ -8,9 +8,14 @@ class LeaderboardConfig(AppConfig):
     def ready(self) -> None:
         from celery.signals import worker_ready
 
+        from accounts.dependents import register_profile_ranks
         from betting.signals import bets_changed, market_settled, market_settlement_reversed
 
+        from .selectors import profile_rank_sql
         from .tasks import recompute_ranks_if_never_computed, recompute_ranks_soon
+
+        # Profiles show the all-time ranks of the latest standings, read with the user row.
+        register_profile_ranks(profile_rank_sql)
 
         # Ranks also refresh every 15 minutes; a settlement, its correction, a bet or a cash-out asks
         # for fresh ones sooner (a burst coalesces into one run a few seconds later).

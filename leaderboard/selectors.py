@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
 from . import cache as board_cache
-from .models import RankingRun, Standing
+from .models import Period, RankingRun, Standing
 
 BOARD_RANK_FIELD = {"pnl": "pnl_rank", "volume": "volume_rank"}
 BOARD_PLACE_FIELD = {"pnl": "pnl_position", "volume": "volume_position"}
@@ -20,6 +20,13 @@ def ranked_users() -> QuerySet:
     is off (the demo staff account, and anyone testing markets, are not players)."""
     users = get_user_model().objects.filter(is_active=True)
     return users.filter(is_staff=False) if settings.LEADERBOARD_EXCLUDE_STAFF else users
+
+
+def profile_rank_sql() -> dict[str, str]:
+    """A profile's all-time ranks, read with its user row (registered in `accounts.dependents`): the
+    latest run's, null on a board that does not rank the user (no bet on it yet, staff, inactive)."""
+    all_time = f"FROM {Standing._meta.db_table} s WHERE s.period = '{Period.ALL.value}' AND s.user_id = {{user}}.\"id\""
+    return {"rank_by_pnl": f"SELECT s.pnl_rank {all_time}", "rank_by_volume": f"SELECT s.volume_rank {all_time}"}
 
 
 def ranks_ever_computed() -> bool:

@@ -79,25 +79,6 @@ INSERT INTO {into} (period, user_id, pnl, volume, pnl_rank, volume_rank, pnl_pos
 SELECT r.*, %(now)s FROM ({periods}) r
 """
 _BOARD_SIZES_SQL = "SELECT period, COUNT(pnl_rank), COUNT(volume_rank) FROM {into} GROUP BY period"
-# Profiles show the all-time ranks: null until the user has a bet on that board, and for users left
-# off the boards (staff, by LEADERBOARD_EXCLUDE_STAFF). Only rows whose rank changed are written.
-_CHANGED_PROFILE_RANKS = """
-    SELECT u.id, s.pnl_rank, s.volume_rank
-    FROM {user} u LEFT JOIN {standing} s ON s.user_id = u.id AND s.period = %(period)s
-    WHERE u.rank_by_pnl IS DISTINCT FROM s.pnl_rank OR u.rank_by_volume IS DISTINCT FROM s.volume_rank
-"""
-# Settlements lock users in id order; taking these rows in the same order first rules out a deadlock
-# (an UPDATE alone would lock them in whatever order its plan reads them). One statement: the users
-# and the standings are joined once, for the lock and the update alike.
-_LOCKED_PROFILE_RANKS_SQL = f"""
-WITH changed AS ({_CHANGED_PROFILE_RANKS} ORDER BY u.id FOR NO KEY UPDATE OF u)
-UPDATE {{user}} SET rank_by_pnl = c.pnl_rank, rank_by_volume = c.volume_rank FROM changed c WHERE {{user}}.id = c.id
-"""
-# SQLite (embedded mode) has no row locks, and one writer at a time.
-_PROFILE_RANKS_SQL = f"""
-UPDATE {{user}} SET rank_by_pnl = c.pnl_rank, rank_by_volume = c.volume_rank
-FROM ({_CHANGED_PROFILE_RANKS}) c WHERE {{user}}.id = c.id
-"""
 
 
 def _sql(template: str, *, into: str = "") -> str:
@@ -161,19 +142,9 @@ def _standings_replace(*, now: datetime, started: float) -> RankingRun:
         )
 
 
-@transaction.atomic
-def _profile_ranks_update() -> None:
-    # Its own short transaction: user rows are hot (every bet locks one), so they are not held
-    # for the whole run, and only rows whose rank changed are written.
-    params = {"period": Period.ALL}
-    with connection.cursor() as cursor:
-        postgresql = connection.vendor == "postgresql"
-        cursor.execute(_sql(_LOCKED_PROFILE_RANKS_SQL if postgresql else _PROFILE_RANKS_SQL), params)
-
-
 def ranks_recompute() -> RankingRun | None:
-    """Recompute every period's standings and the profile ranks, then refresh the cached boards.
-    Returns None when another run holds the lock (runs never overlap)."""
+    """Recompute every period's standings (which profiles read their ranks from), then refresh the
+    cached boards. Returns None when another run holds the lock (runs never overlap)."""
     with cache_lock("leaderboard:recompute", timeout=10 * 60) as acquired:
         if not acquired:
             return None
@@ -184,7 +155,6 @@ def ranks_recompute() -> RankingRun | None:
         for board in BOARD_RANK_FIELD:  # the first page of every board is ready before anyone asks
             for period in Period.values:
                 board_page(board=board, period=period, limit=board_cache.PREFILLED_LIMIT, offset=0)
-        _profile_ranks_update()
         run.duration_seconds = time.monotonic() - started
         RankingRun.objects.filter(pk=run.pk).update(duration_seconds=run.duration_seconds)
     logger.info(

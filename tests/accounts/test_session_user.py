@@ -4,14 +4,16 @@ are refused at once without a query."""
 
 import pytest
 from django.contrib.auth.forms import AdminPasswordChangeForm
+from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.authentication import SessionUser, user_row
 from accounts.errors import AccountDisabled, InvalidCredentials
-from accounts.models import AuthSession, SessionEndReason, User
+from accounts.models import AuthSession, SessionEndReason, User, XAccount
 from accounts.services import users_set_active
 from accounts.tokens import token_pair_issue
+from leaderboard.models import Period, Standing
 from tests.factories import UserFactory
 from tests.helpers.assertions import assert_error
 
@@ -44,10 +46,29 @@ def test_the_profile_costs_one_query(user, django_assert_num_queries):
     client = bearer(token_pair_issue(user=user).access_token)
     assert client.get(USERS_ME).status_code == 200
 
-    with django_assert_num_queries(1):  # the user row with its X account
+    with django_assert_num_queries(1):  # the user row with its ranks, and the answer "no X account"
         response = client.get(USERS_ME)
 
     assert response.json()["id"] == str(user.pk)
+    assert response.json()["xAccount"] is None
+
+
+def test_the_profile_of_a_ranked_user_with_an_x_account_shows_both(user, django_assert_num_queries):
+    XAccount.objects.create(
+        user=user, x_id="1379212874", username="alice_x", name="Alice", avatar_url="https://pbs.twimg.com/p/1.jpg"
+    )
+    Standing.objects.create(
+        period=Period.ALL, user=user, pnl=5, volume=10, pnl_rank=2, volume_rank=1, pnl_position=2, volume_position=1,
+        computed_at=timezone.now(),
+    )  # fmt: skip
+    client = bearer(token_pair_issue(user=user).access_token)
+    assert client.get(USERS_ME).status_code == 200
+
+    with django_assert_num_queries(2):  # the user row with its ranks, then its X account on first use
+        body = client.get(USERS_ME).json()
+
+    assert body["xAccount"] == {"username": "alice_x", "name": "Alice", "avatarUrl": "https://pbs.twimg.com/p/1.jpg"}
+    assert (body["rankByPnL"], body["rankByVolume"]) == (2, 1)
 
 
 def test_user_row_is_the_model_instance_behind_the_session_user_loaded_once(user, django_assert_num_queries):

@@ -370,7 +370,7 @@ def test_a_revocation_list_lost_with_redis_data_is_rebuilt_from_the_database(use
     body = assert_error(bearer(ended.access_token).get(USERS_ME), 401, "TOKEN_INVALID")
     assert body["details"] == {"reason": "session_ended"}
     assert live.get(USERS_ME).status_code == 200  # the list is complete again after the rebuild
-    with django_assert_num_queries(1):  # the user row with the profile's X account: no rebuild
+    with django_assert_num_queries(1):  # the user row with the profile's X account and ranks: no rebuild
         assert live.get(USERS_ME).status_code == 200
     assert_error(bearer(ended.access_token).get(USERS_ME), 401, "TOKEN_INVALID")
 

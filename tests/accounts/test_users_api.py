@@ -4,10 +4,12 @@ import uuid
 from datetime import datetime, timedelta
 
 import pytest
+from django.utils import timezone
 
 from accounts.models import User
+from leaderboard.models import Period, Standing
 from tests.accounts.contract import PROFILE_FIELDS
-from tests.factories import UserFactory
+from tests.factories import DEFAULT_PASSWORD, UserFactory
 from tests.helpers.assertions import assert_error
 
 USERS_ME = "/api/v1/users/me"
@@ -15,6 +17,14 @@ USERS_ME = "/api/v1/users/me"
 PUBLIC_FIELDS = {"id", "username", "totalVolume", "overallPnL", "rankByPnL", "rankByVolume", "createdAt", "xAccount"}
 
 pytestmark = pytest.mark.django_db
+
+
+def all_time_standing(user, *, pnl_rank: int | None, volume_rank: int | None) -> None:
+    """The user's row on the latest all-time standings, which profiles read their ranks from."""
+    Standing.objects.create(
+        period=Period.ALL, user=user, pnl=0, volume=10, pnl_rank=pnl_rank, volume_rank=volume_rank,
+        pnl_position=pnl_rank, volume_position=volume_rank, computed_at=timezone.now(),
+    )  # fmt: skip
 
 
 def user_url(user_id) -> str:
@@ -38,7 +48,8 @@ def test_get_me_returns_the_full_profile(auth_client, user):
 
 
 def test_get_me_shows_ranks_and_pnl_under_their_spec_names(auth_client, user):
-    User.objects.filter(pk=user.pk).update(rank_by_pnl=3, rank_by_volume=7, overall_pnl="-12.50", total_volume="40")
+    User.objects.filter(pk=user.pk).update(overall_pnl="-12.50", total_volume="40")
+    all_time_standing(user, pnl_rank=3, volume_rank=7)
 
     body = auth_client.get(USERS_ME).json()
 
@@ -46,6 +57,24 @@ def test_get_me_shows_ranks_and_pnl_under_their_spec_names(auth_client, user):
     assert body["rankByVolume"] == 7
     assert body["overallPnL"] == -12.5
     assert body["totalVolume"] == 40
+
+
+def test_every_profile_shows_the_all_time_ranks_of_the_standings(api_client, auth_client, user):
+    """Read with the user row wherever a profile is served: own, public, after a sign-in or an edit."""
+    all_time_standing(user, pnl_rank=None, volume_rank=4)  # on the volume board only: no bet settled yet
+    ranks = {"rankByPnL": None, "rankByVolume": 4}
+    login = api_client.post("/api/v1/auth/login", {"email": user.email, "password": DEFAULT_PASSWORD}, format="json")
+    profiles = [
+        auth_client.get(USERS_ME).json(),
+        auth_client.get("/api/v1/auth/me").json(),
+        auth_client.patch(USERS_ME, {"username": "renamed"}, format="json").json()["user"],
+        api_client.get(user_url(user.pk)).json(),
+        login.json()["user"],
+    ]
+
+    assert [{name: body[name] for name in ranks} for body in profiles] == [ranks] * len(profiles)
+    other = UserFactory()
+    assert api_client.get(user_url(other.pk)).json()["rankByPnL"] is None  # unranked
 
 
 def test_get_me_requires_authentication(api_client):

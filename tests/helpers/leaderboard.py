@@ -159,3 +159,11 @@ def api_rows(body: dict) -> list[dict]:
         }
         for row in body["leaderboard"]
     ]
+
+
+def profile_ranks_of(user: User) -> tuple[int | None, int | None]:
+    """(rankByPnL, rankByVolume) as the user's profile reads them."""
+    from accounts.selectors import profile_get
+
+    profile = profile_get(user_id=user.pk)
+    return profile.rank_by_pnl, profile.rank_by_volume

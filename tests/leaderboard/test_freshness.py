@@ -17,7 +17,7 @@ from leaderboard.models import RankingRun
 from leaderboard.services import ranks_recompute
 from leaderboard.tasks import DEBOUNCE_SECONDS, recompute_ranks
 from tests.factories import UserFactory
-from tests.helpers.leaderboard import ME_URL, PNL_URL, USERS_ME, VOLUME_URL, bet, money
+from tests.helpers.leaderboard import ME_URL, PNL_URL, USERS_ME, VOLUME_URL, bet, money, profile_ranks_of
 
 pytestmark = pytest.mark.django_db
 
@@ -133,10 +133,8 @@ def test_staff_are_left_off_the_public_boards(staff_and_player, api_client, url)
 
     assert [row["user"]["username"] for row in body["leaderboard"]] == ["player"]
     assert body["total"] == 1
-    staff.refresh_from_db()
-    player.refresh_from_db()
-    assert (staff.rank_by_pnl, staff.rank_by_volume) == (None, None)
-    assert player.rank_by_volume == 1
+    assert profile_ranks_of(staff) == (None, None)
+    assert profile_ranks_of(player) == (1, 1)
 
 
 def test_with_the_setting_off_staff_are_ranked_like_everyone(staff_and_player, api_client, settings):
@@ -148,5 +146,4 @@ def test_with_the_setting_off_staff_are_ranked_like_everyone(staff_and_player, a
 
     assert [row["user"]["username"] for row in body["leaderboard"]] == ["admin", "player"]
     assert body["total"] == 2
-    staff.refresh_from_db()
-    assert staff.rank_by_volume == 1
+    assert profile_ranks_of(staff)[1] == 1

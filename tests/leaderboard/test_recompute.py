@@ -13,6 +13,7 @@ from django.db import connection
 from django_celery_beat.models import PeriodicTask
 
 from accounts.models import User
+from accounts.selectors import profiles
 from betting.models import Bet, BetStatus
 from betting.services import bet_place, bet_sell, market_resolve, market_settle
 from leaderboard import cache as board_cache
@@ -57,7 +58,7 @@ def stored_vs_oracle(period: str, now=NOW) -> tuple[dict, dict]:
 
 
 def profile_ranks() -> dict[str, tuple]:
-    return {u.username: (u.rank_by_pnl, u.rank_by_volume) for u in User.objects.filter(is_active=True)}
+    return {u.username: (u.rank_by_pnl, u.rank_by_volume) for u in profiles().filter(is_active=True)}
 
 
 # --- a scripted season, played through the betting services ------------------------------------------
@@ -445,9 +446,9 @@ def test_a_second_run_with_nothing_changed_leaves_the_same_ranks(season):
     assert Standing.objects.count() == sum(len(rows) for rows in SEASON.values())
 
 
-def test_user_pages_keep_room_so_the_profile_ranks_a_run_rewrites_stay_in_place(db):
-    """A busy run rewrites most users' profile ranks (unindexed columns): with room left on each page
-    PostgreSQL updates the row in place (HOT) instead of adding an entry to every user index."""
+def test_user_pages_keep_room_so_balance_updates_stay_in_place(db):
+    """Every bet rewrites its user's balance and totals (unindexed columns): with room left on each
+    page PostgreSQL updates the row in place (HOT) instead of adding an entry to every user index."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT reloptions FROM pg_class WHERE oid = %s::regclass", [User._meta.db_table])
         assert cursor.fetchone()[0] == ["fillfactor=70"]

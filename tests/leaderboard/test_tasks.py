@@ -22,7 +22,7 @@ from leaderboard.tasks import DEBOUNCE_SECONDS, recompute_ranks, recompute_ranks
 from markets.models import Resolution, ResolutionSource
 from tests.factories import MarketFactory, UserFactory
 from tests.helpers.betting import run_in_parallel
-from tests.helpers.leaderboard import bet, expected_standings
+from tests.helpers.leaderboard import bet, expected_standings, profile_ranks_of
 from thisthat.locks import cache_lock
 
 D = Decimal
@@ -63,10 +63,8 @@ def test_a_settlement_asks_for_a_recomputation_only_once_it_has_committed(django
     run = RankingRun.objects.get()
     assert run.ranked["all"] == {"pnl": 1, "volume": 2}  # bob's bet is pending: off the PnL board
     assert Standing.objects.get(period="all", user_id=alice.pk).pnl == D("53.85")
-    alice.refresh_from_db()
-    bob.refresh_from_db()
-    assert (alice.rank_by_pnl, bob.rank_by_pnl) == (1, None)
-    assert (alice.rank_by_volume, bob.rank_by_volume) == (1, 2)
+    assert profile_ranks_of(alice) == (1, 1)
+    assert profile_ranks_of(bob) == (None, 2)
     assert not board_cache.recompute_requested()
 
 
