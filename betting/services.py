@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 from uuid import UUID
 
 from django.conf import settings
@@ -287,8 +288,7 @@ RETURNING id, user_id, status, amount, actual_payout
 """
 
 
-@dataclass(frozen=True)
-class _SettledBet:
+class _SettledBet(NamedTuple):  # a tuple: 10,000 per settlement, built and read at C speed
     id: UUID
     user_id: UUID
     status: str
@@ -323,7 +323,11 @@ def _settle_chunk(*, market_id: UUID, settlement_round: int, chunk_size: int) ->
     market = market_lock(market_id=market_id, exclusive=True)  # one chunk at a time, after sales in flight
     if market.status not in SETTLED_STATUSES or market.settlement_round != settlement_round:
         return []
-    bets = sorted(_settled_chunk_mark(market=market, chunk_size=chunk_size), key=lambda bet: (bet.user_id, bet.id))
+    # Each user's rows in bet order, for a deterministic running balance (integer keys: comparing
+    # UUID objects runs Python code per comparison).
+    bets = sorted(
+        _settled_chunk_mark(market=market, chunk_size=chunk_size), key=lambda bet: (bet.user_id.int, bet.id.int)
+    )
     if not bets:
         return []
     kind = LedgerKind.BET_REFUND if market.resolution == Resolution.INVALID else LedgerKind.BET_PAYOUT
