@@ -34,7 +34,7 @@ from .tokens import (
 
 
 def _auth_body(user, tokens) -> dict:
-    profile = profile_get(user_id=user.pk)  # with the ranks, which only the profile query reads
+    profile = profile_get(user_id=user.pk)  # read anew: with the ranks, and any change just committed
     body = {"user": profile, "access_token": tokens.access_token, "refresh_token": tokens.refresh_token}
     return AuthOutput(body).data
 
@@ -272,8 +272,7 @@ class UserPasswordAddApi(APIView):
         data = self.PasswordAddInput(data=request.data)
         data.is_valid(raise_exception=True)
         tokens = services.password_add(user=request.user, request=request, **data.validated_data)
-        # Read anew: request.user's row, loaded now, would carry a password its token no longer matches.
-        return Response(_auth_body(user_get(user_id=request.user.pk), tokens))
+        return Response(_auth_body(request.user, tokens))  # read anew there, with the new password
 
 
 class PasswordResetApi(APIView):

@@ -52,7 +52,7 @@ class User(AbstractBaseUser, PermissionsMixin):
       suspended_at, suspension_reason. economy's ledger reads them with the row lock and refuses a
       suspended account's bets, cash-outs, claims, purchases and referral bonuses.
 
-    The all-time ranks a profile shows are not columns: `accounts.selectors.profiles` reads them with
+    The all-time ranks a profile shows are not columns: `accounts.selectors.profile_get` reads them with
     the row from the leaderboard's latest standings (registered through `accounts.dependents`).
     """
 

@@ -18,12 +18,6 @@ def profile_rank_annotations() -> dict[str, RawSQL]:
     }
 
 
-def profiles() -> QuerySet[User]:
-    """Users as their profiles show them: with the linked X account and the all-time ranks
-    (`rank_by_pnl`, `rank_by_volume`: registered by the leaderboard, null until ranked)."""
-    return User.objects.select_related("x_account").annotate(**profile_rank_annotations())
-
-
 def _profile_sql() -> str:
     quote = connection.ops.quote_name
     columns = ", ".join(f"u.{quote(field.column)}" for field in User._meta.concrete_fields)

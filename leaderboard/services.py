@@ -129,6 +129,7 @@ def _standings_replace(*, now: datetime, started: float) -> RankingRun:
                 # its lock, so nothing here can meet a serialization failure). Nested in a caller's
                 # transaction (tests), the caller's isolation applies.
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            generations.generation_lock(cursor, table=Standing._meta.db_table)
             cursor.execute("SET LOCAL work_mem = '64MB'")  # window sorts in memory, not on disk
         ranked = _standings_write(cursor, now=now)
         users = ranked_users().filter(created_at__lte=now).count()

@@ -4,26 +4,50 @@ from django.db import migrations, models
 
 # The user indexes (ledger_user_recent_idx, ledger_user_kind_idx) lead with user_id, and almost no
 # row names a staff member, so both foreign keys' own indexes only cost writes per posting; the staff
-# column keeps a partial index for the rows that have one. Dropped by name: Django's AlterField would
-# also drop and re-add (re-validate) the foreign key constraints.
+# column keeps a partial index for the rows that have one, built without blocking postings on
+# PostgreSQL (CONCURRENTLY, hence a non-atomic migration). The old indexes are dropped by name:
+# Django's AlterField would also drop and re-add (re-validate) the foreign key constraints.
 _INDEXES = {
     "economy_ledger_entry_user_id_9aab79e6": "user_id",
     "economy_ledger_entry_created_by_id_e4733602": "created_by_id",
 }
+_STAFF_INDEX = (
+    'INDEX {concurrently} IF NOT EXISTS "ledger_created_by_idx" ON "economy_ledger_entry" ("created_by_id") '
+    'WHERE "created_by_id" IS NOT NULL'
+)
+
+
+def _staff_index_create(apps, schema_editor) -> None:
+    concurrently = "CONCURRENTLY" if schema_editor.connection.vendor == "postgresql" else ""
+    schema_editor.execute("CREATE " + _STAFF_INDEX.format(concurrently=concurrently))
+
+
+def _staff_index_drop(apps, schema_editor) -> None:
+    concurrently = "CONCURRENTLY" if schema_editor.connection.vendor == "postgresql" else ""
+    schema_editor.execute(f'DROP INDEX {concurrently} IF EXISTS "ledger_created_by_idx"')
 
 
 class Migration(migrations.Migration):
+    atomic = False
+
     dependencies = [
         ("economy", "0013_ledger_stock_kinds"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
-        migrations.AddIndex(
-            model_name="ledgerentry",
-            index=models.Index(
-                condition=models.Q(("created_by__isnull", False)), fields=["created_by"], name="ledger_created_by_idx"
-            ),
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AddIndex(
+                    model_name="ledgerentry",
+                    index=models.Index(
+                        condition=models.Q(("created_by__isnull", False)),
+                        fields=["created_by"],
+                        name="ledger_created_by_idx",
+                    ),
+                ),
+            ],
+            database_operations=[migrations.RunPython(_staff_index_create, _staff_index_drop)],
         ),
         migrations.SeparateDatabaseAndState(
             state_operations=[

@@ -46,12 +46,6 @@ def tables_named_next() -> list[str]:
         return [name for (name,) in cursor.fetchall()]
 
 
-def lock_timeout() -> str:
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW lock_timeout")
-        return cursor.fetchone()[0]
-
-
 def in_own_connection(work):
     """`work` for a thread: its database connection is closed when it ends."""
 
@@ -107,14 +101,31 @@ def test_the_new_generation_keeps_its_constraints_and_accepts_rows_after_the_swa
 
 
 @pytest.mark.django_db
-def test_a_run_inside_a_callers_transaction_gives_back_the_callers_lock_timeout():
+def test_a_table_with_what_a_copy_would_lose_is_refused_before_any_work():
+    bettors(1)
+    ranks_recompute()
+    before = set(Standing.objects.values_list("period", "user_id", "pnl_rank"))
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL lock_timeout = '7s'")
+        cursor.execute(f"CREATE VIEW all_time_board AS SELECT user_id, pnl_rank FROM {TABLE} WHERE period = 'all'")
+
+    with pytest.raises(generations.GenerationRefused, match="view all_time_board"):
+        ranks_recompute()
+
+    assert set(Standing.objects.values_list("period", "user_id", "pnl_rank")) == before
+    assert tables_named_next() == []
+
+
+@pytest.mark.django_db
+def test_the_new_generation_keeps_the_tables_storage_parameters():
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {TABLE} SET (fillfactor = 90, autovacuum_analyze_scale_factor = 0.02)")
     bettors(1)
 
     ranks_recompute()
 
-    assert lock_timeout() == "7s"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE oid = %s::regclass", [TABLE])
+        assert cursor.fetchone()[0] == ["fillfactor=90", "autovacuum_analyze_scale_factor=0.02"]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -147,13 +158,15 @@ def test_readers_see_the_previous_generation_until_the_run_commits(monkeypatch):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_reader_holding_the_table_fails_the_run_after_the_lock_timeout_and_the_next_run_succeeds(monkeypatch):
-    monkeypatch.setattr(generations, "SWAP_LOCK_TIMEOUT", "100ms")
+def test_a_reader_holding_the_table_fails_the_run_without_making_other_readers_wait(monkeypatch):
+    """The swap asks for the table without waiting and tries again a little later: no reader ever
+    queues behind it. Past its attempts the run fails, the live board untouched, and the next succeeds."""
     first, _ = bettors(2)
     ranks_recompute()
     before = set(Standing.objects.values_list("period", "user_id", "pnl_rank"))
     bet(first, amount="5000", status=BetStatus.WON, placed_at=timezone.now(), resolved_at=timezone.now())
     holding, done = threading.Event(), threading.Event()
+    reads_between_attempts = []
 
     def long_reader():
         with transaction.atomic():
@@ -161,17 +174,27 @@ def test_a_reader_holding_the_table_fails_the_run_after_the_lock_timeout_and_the
             holding.set()
             assert done.wait(timeout=30)
 
+    def read_instead_of_pausing(seconds):  # between two attempts, another reader comes
+        other = threading.Thread(
+            target=in_own_connection(lambda: reads_between_attempts.append(Standing.objects.count()))
+        )
+        other.start()
+        other.join(timeout=10)
+
+    monkeypatch.setattr(generations, "SWAP_ATTEMPTS", 3)
+    monkeypatch.setattr(generations.time, "sleep", read_instead_of_pausing)
     reader = threading.Thread(target=in_own_connection(long_reader))
     reader.start()
     try:
         assert holding.wait(timeout=30)
-        with pytest.raises(OperationalError, match="lock timeout"):
+        with pytest.raises(OperationalError, match="could not obtain lock"):
             ranks_recompute()
         unchanged = set(Standing.objects.values_list("period", "user_id", "pnl_rank"))
     finally:
         done.set()
         reader.join(timeout=30)
 
+    assert reads_between_attempts == [len(before)] * 2  # answered at once, not queued behind the swap
     assert unchanged == before  # the failed run left the live generation alone
     assert tables_named_next() == []
     assert ranks_recompute() is not None

@@ -13,7 +13,7 @@ from django.db import connection
 from django_celery_beat.models import PeriodicTask
 
 from accounts.models import User
-from accounts.selectors import profiles
+from accounts.selectors import profile_rank_annotations
 from betting.models import Bet, BetStatus
 from betting.services import bet_place, bet_sell, market_resolve, market_settle
 from leaderboard import cache as board_cache
@@ -58,7 +58,8 @@ def stored_vs_oracle(period: str, now=NOW) -> tuple[dict, dict]:
 
 
 def profile_ranks() -> dict[str, tuple]:
-    return {u.username: (u.rank_by_pnl, u.rank_by_volume) for u in profiles().filter(is_active=True)}
+    users = User.objects.filter(is_active=True).annotate(**profile_rank_annotations())
+    return {u.username: (u.rank_by_pnl, u.rank_by_volume) for u in users}
 
 
 # --- a scripted season, played through the betting services ------------------------------------------
