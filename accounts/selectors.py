@@ -31,7 +31,7 @@ def _profile_sql() -> str:
 
 def profile_get(*, user_id: UUID) -> User:
     """One user as the profile shows it (any user; DoesNotExist if none), with its ranks, in one
-    statement written once. Every authenticated request that loads its user reads it this way: the
+    hand-written statement. Every authenticated request that loads its user reads it this way: the
     ORM's select_related and annotations cost twice the query itself in Python (BENCHMARKS.md,
     issue 12). A user with no X account gets that answer cached; a linked one is loaded on first use."""
     user_pk = User._meta.pk.get_db_prep_value(user_id, connection)
