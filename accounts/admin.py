@@ -111,11 +111,11 @@ class UserAdmin(DjangoUserAdmin):
 
     @admin.display(description="Rank by PnL (all time)")
     def pnl_rank(self, user: User) -> int | str:
-        return "—" if user.rank_by_pnl is None else user.rank_by_pnl
+        return self.get_empty_value_display() if user.rank_by_pnl is None else user.rank_by_pnl
 
     @admin.display(description="Rank by volume (all time)")
     def volume_rank(self, user: User) -> int | str:
-        return "—" if user.rank_by_volume is None else user.rank_by_volume
+        return self.get_empty_value_display() if user.rank_by_volume is None else user.rank_by_volume
 
     @admin.display(description="Ledger")
     def ledger_link(self, user: User) -> str:

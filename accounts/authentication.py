@@ -22,7 +22,6 @@ from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from thisthat.errors import TokenInvalid
 
-from .dependents import PROFILE_RANKS
 from .models import User
 from .selectors import profile_get
 from .tokens import FAMILY_CLAIM, access_family_check
@@ -59,10 +58,10 @@ class SessionUser(SimpleLazyObject):
 def user_row(user: User | SessionUser) -> User:
     """The model instance behind `request.user` as the profile shows it (`profile_get`), loaded if need
     be: a serializer that reads a dozen fields reads them from it directly, not each through the lazy
-    proxy (a tenth of `/users/me`). A user authenticated another way (a test's force_authenticate) is
-    read again, for its ranks."""
+    proxy (a tenth of `/users/me`). A user authenticated another way (the admin's session) is read
+    again, for its ranks."""
     if type(user) is not SessionUser:
-        return user if hasattr(user, PROFILE_RANKS[0]) else profile_get(user_id=user.pk)
+        return profile_get(user_id=user.pk)
     if user._wrapped is empty:
         user._setup()
     return user._wrapped

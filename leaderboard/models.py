@@ -15,8 +15,9 @@ class Standing(models.Model):
     """One user's place on the boards for one period, as of the last recomputation: only users who
     placed or settled a bet in the period have one. A board lists only the users ranked on it: the
     volume board those who placed a bet in the period, the PnL board those with a bet settled (won
-    or lost) or sold in it; the other board's rank is null. Every run brings all rows up to date (writing those
-    that changed) in one transaction, so readers never see a half-written board."""
+    or lost) or sold in it; the other board's rank is null. Every run writes the whole table anew, as
+    a generation swapped in at commit (`leaderboard.generations`), so readers never see a half-written
+    board."""
 
     period = models.CharField(max_length=8, choices=Period.choices)
     # Derived data, rebuilt by every run: no foreign-key trigger to pay for on each inserted row, and

@@ -84,7 +84,6 @@ _BOARD_SIZES_SQL = "SELECT period, COUNT(pnl_rank), COUNT(volume_rank) FROM {int
 def _sql(template: str, *, into: str = "") -> str:
     names = {
         "realised": ", ".join(f"'{status}'" for status in REALISED_STATUSES),  # our own enum values, not input
-        "standing": Standing._meta.db_table,
         "user": get_user_model()._meta.db_table,
         "bet": Bet._meta.db_table,
         # Who the public boards list (the same rule as selectors.ranked_users); `u` is the user table.

@@ -7,10 +7,13 @@ from decimal import Decimal
 import pytest
 from django.contrib.messages import get_messages
 from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.tokens import token_pair_issue
+from leaderboard.models import Period, Standing
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 from tests.helpers.assertions import assert_error
 
@@ -142,3 +145,18 @@ def test_a_password_change_in_the_admin_while_redis_is_down_changes_nothing_and_
     assert any(message.startswith("The password was not changed:") for message in messages_of(response))
     assert User.objects.get(pk=alice.pk).password == before  # the change was rolled back with the sign-ins' end
     assert alice.auth_sessions.filter(ended_at__isnull=True).count() == 1
+
+
+def test_the_user_page_shows_the_all_time_ranks_of_the_standings(admin_browser):
+    ranked, unranked = UserFactory(), UserFactory()
+    Standing.objects.create(
+        period=Period.ALL, user=ranked, pnl=5, volume=10, pnl_rank=None, volume_rank=3, volume_position=3,
+        computed_at=timezone.now(),
+    )  # fmt: skip
+
+    def ranks_on_page(user: User) -> list[str]:
+        html = admin_browser.get(reverse("admin:accounts_user_change", args=[user.pk])).content.decode()
+        return re.findall(r'field-(?:pnl|volume)_rank">.*?<div class="readonly">([^<]*)</div>', html, re.S)
+
+    assert ranks_on_page(ranked) == ["-", "3"]
+    assert ranks_on_page(unranked) == ["-", "-"]

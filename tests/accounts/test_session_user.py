@@ -79,9 +79,8 @@ def test_user_row_is_the_model_instance_behind_the_session_user_loaded_once(user
         row = user_row(session_user)
         assert user_row(session_user) is row
     assert type(row) is User and row.pk == user.pk and row.username == user.username
-    profile = user_row(user)  # a plain row (a test's force_authenticate) is read again, with its ranks
+    profile = user_row(user)  # a plain row (the admin's session sign-in) is read again, with its ranks
     assert profile.pk == user.pk and (profile.rank_by_pnl, profile.rank_by_volume) == (None, None)
-    assert user_row(profile) is profile
 
 
 def test_a_password_saved_outside_the_api_refuses_earlier_tokens_at_once(user, django_assert_num_queries):

@@ -93,7 +93,7 @@ def test_the_new_generation_keeps_its_constraints_and_accepts_rows_after_the_swa
     row = Standing.objects.get(period=Period.ALL, user=user)
 
     extra = Standing.objects.create(period=Period.DAY, user=UserFactory(), pnl=0, volume=0, computed_at=timezone.now())
-    assert extra.pk != row.pk  # the identity kept counting under its own name
+    assert extra.pk != row.pk  # the identity (renamed back at the swap) still numbers new rows
     with pytest.raises(IntegrityError, match="standing_one_per_period_user"), transaction.atomic():
         Standing.objects.create(period=Period.ALL, user=user, pnl=0, volume=0, computed_at=timezone.now())
     with pytest.raises(IntegrityError, match="pnl_rank_check"), transaction.atomic():
